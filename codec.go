@@ -1,0 +1,512 @@
+// Package cookiesession keeps a web session entirely inside a cookie: no
+// database, no cache, no server memory.
+//
+// A Codec seals a Session (its data serialised with msgpack) into a cookie
+// value that is encrypted with AES-256-CTR and authenticated with
+// HMAC-SHA256, in the exact format of github.com/gorilla/securecookie, and
+// opens it again on the next request. The session's expiry travels inside the
+// sealed value, so the server decides whether a session is still alive from
+// the cookie alone. Keys rotate without logging anyone out: see Keyring.
+//
+// Most programs wrap their handler with Codec.Middleware and reach the
+// session with FromContext; serverless handlers call Codec.Decode and
+// Codec.Encode (or Codec.Cookie) directly.
+package cookiesession
+
+import (
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// Defaults applied by NewCodec to zero Config fields.
+const (
+	DefaultName      = "session"
+	DefaultMaxAge    = 14 * 24 * time.Hour // Django's SESSION_COOKIE_AGE
+	DefaultMaxLength = 4096                // what every browser keeps for name=value
+)
+
+// maxClockSkew is how far in the future a seal time may lie before Decode
+// refuses the cookie.
+const maxClockSkew = 60
+
+// Errors returned by Decode and Encode. The errors returned wrap one of these
+// and, where there is one, the underlying cause, so errors.Is works on them.
+var (
+	// ErrInvalid means the value is not a cookie this Codec sealed under
+	// this name: malformed, tampered with, moved from another cookie name,
+	// or carrying a payload that does not decode.
+	ErrInvalid = errors.New("cookiesession: invalid session cookie")
+	// ErrExpired means the cookie was genuine but its session, by its own
+	// sealed deadline or by the Codec's limits, is over.
+	ErrExpired = errors.New("cookiesession: session expired")
+	// ErrUnknownKey means the cookie names a key the Keyring does not hold
+	// (never held, or retired).
+	ErrUnknownKey = errors.New("cookiesession: unknown key")
+	// ErrTooLarge means the cookie is, or would be, longer than
+	// Config.MaxLength. No over-long value is ever returned.
+	ErrTooLarge = errors.New("cookiesession: session too large")
+)
+
+// sessionError is what every failure returns: a sentinel kind, a reason for
+// humans and logs, and an optional cause.
+type sessionError struct {
+	kind   error
+	reason string
+	cause  error
+}
+
+func (e *sessionError) Error() string {
+	msg := e.kind.Error() + ": " + e.reason
+	if e.cause != nil {
+		msg += ": " + e.cause.Error()
+	}
+	return msg
+}
+
+func (e *sessionError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.kind}
+	}
+	return []error{e.kind, e.cause}
+}
+
+func invalid(reason string, cause error) error {
+	return &sessionError{kind: ErrInvalid, reason: reason, cause: cause}
+}
+
+// Config configures a Codec. The zero value of every field but Keys selects a
+// sensible, secure default.
+type Config struct {
+	// Name is the cookie name; default "session". It is bound into every
+	// seal, so a value moved to another cookie name does not open.
+	Name string
+	// Keys seals and opens cookies. Required.
+	Keys *Keyring
+	// MaxAge is the default expiry policy: a session expires after MaxAge
+	// without being sealed again. Default two weeks. It is also the longest
+	// the server accepts a browser-close session.
+	MaxAge time.Duration
+	// AbsoluteTimeout, if positive, caps every session's life from its
+	// creation, whatever SetExpiry says and however often it is resealed.
+	AbsoluteTimeout time.Duration
+	// MaxLength is the longest cookie, counted over "name=value", that
+	// Encode produces or Decode reads. Default 4096.
+	MaxLength int
+	// Now returns the current time; default time.Now. Tests set it.
+	Now func() time.Time
+
+	// Cookie attributes, used by Cookie and Middleware.
+
+	// Path of the cookie; default "/".
+	Path string
+	// Domain of the cookie; default none (host-only).
+	Domain string
+	// Insecure drops the Secure attribute so that the cookie travels over
+	// plain HTTP. Use it for local development only: a cookie without
+	// Secure can be read and replayed by anyone on the network path.
+	Insecure bool
+	// SameSite is the cookie's SameSite attribute; the zero value means
+	// http.SameSiteLaxMode. http.SameSiteNoneMode requires Secure.
+	SameSite http.SameSite
+}
+
+// A Codec seals sessions into cookie values and opens them again. It is
+// safe for concurrent use by multiple goroutines.
+type Codec struct {
+	name      string
+	namePipe  []byte // name + "|": the start of every MAC input
+	keys      *Keyring
+	maxAge    int64 // seconds
+	absolute  int64 // seconds; 0 = none
+	maxLength int
+	now       func() time.Time
+	rand      io.Reader // nil: crypto/rand; tests fix it for FORMAT.md's vectors
+	cookie    http.Cookie
+	bufs      sync.Pool // of *[]byte scratch space
+}
+
+// NewCodec validates cfg, fills in its defaults and returns a Codec.
+func NewCodec(cfg Config) (*Codec, error) {
+	c := &Codec{
+		name:      cfg.Name,
+		keys:      cfg.Keys,
+		maxLength: cfg.MaxLength,
+		now:       cfg.Now,
+	}
+	if c.name == "" {
+		c.name = DefaultName
+	}
+	if !validCookieName(c.name) {
+		return nil, fmt.Errorf("cookiesession: cookie name %q is not a valid token (RFC 6265)", c.name)
+	}
+	c.namePipe = []byte(c.name + "|")
+	if c.keys == nil || c.keys.PrimaryID() == "" {
+		return nil, errors.New("cookiesession: Config.Keys is required (see ParseKeys, NewKeyring)")
+	}
+	switch {
+	case cfg.MaxAge < 0:
+		return nil, fmt.Errorf("cookiesession: negative MaxAge %v", cfg.MaxAge)
+	case cfg.MaxAge == 0:
+		cfg.MaxAge = DefaultMaxAge
+	case cfg.MaxAge < time.Second:
+		return nil, fmt.Errorf("cookiesession: MaxAge %v is under one second", cfg.MaxAge)
+	}
+	c.maxAge = int64(cfg.MaxAge / time.Second)
+	switch {
+	case cfg.AbsoluteTimeout < 0:
+		return nil, fmt.Errorf("cookiesession: negative AbsoluteTimeout %v", cfg.AbsoluteTimeout)
+	case cfg.AbsoluteTimeout > 0 && cfg.AbsoluteTimeout < time.Second:
+		return nil, fmt.Errorf("cookiesession: AbsoluteTimeout %v is under one second", cfg.AbsoluteTimeout)
+	}
+	c.absolute = int64(cfg.AbsoluteTimeout / time.Second)
+	switch {
+	case c.maxLength < 0:
+		return nil, fmt.Errorf("cookiesession: negative MaxLength %d", c.maxLength)
+	case c.maxLength == 0:
+		c.maxLength = DefaultMaxLength
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if err := c.setCookieTemplate(cfg); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Name returns the cookie name.
+func (c *Codec) Name() string { return c.name }
+
+// New returns a new, empty session. Its ID is drawn when first needed.
+func (c *Codec) New() *Session {
+	return &Session{c: c, state: state{created: c.unixNow()}}
+}
+
+func (c *Codec) unixNow() int64 { return c.now().Unix() }
+
+// Encode seals s into a cookie value.
+//
+// A session with no data encodes to "" and a nil error: no data, no cookie,
+// so the caller deletes the cookie (Django's rule too). So does a session
+// whose expiry has already passed. A value that would be longer than
+// Config.MaxLength is an ErrTooLarge error that names the largest keys.
+func (c *Codec) Encode(s *Session) (string, error) {
+	if s == nil {
+		return "", errors.New("cookiesession: Encode of a nil *Session")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, _, err := c.encodeLocked(s)
+	return v, err
+}
+
+// encodeLocked is Encode with s locked. It also returns the cookie's
+// Max-Age in seconds: the session's remaining life, or 0 for a
+// browser-close session.
+func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error) {
+	s.load()
+	now := c.unixNow()
+	dropExpired(&s.entries, now)
+	if len(s.entries) == 0 && len(s.flashes) == 0 {
+		return "", 0, nil
+	}
+	deadline := c.deadline(s, now)
+	if deadline <= now {
+		return "", 0, nil
+	}
+	for i := range s.entries {
+		if s.entries[i].err != nil {
+			return "", 0, fmt.Errorf("cookiesession: value of key %q: %w", s.entries[i].key, s.entries[i].err)
+		}
+	}
+	for i := range s.flashes {
+		if s.flashes[i].err != nil {
+			return "", 0, fmt.Errorf("cookiesession: flash message: %w", s.flashes[i].err)
+		}
+	}
+	if s.mode != expiryBrowserClose {
+		maxAge = deadline - now
+	}
+	bp := c.getBuf()
+	defer c.bufs.Put(bp)
+	payload := c.appendPayload((*bp)[:0], s, now, deadline)
+	v, err := c.seal(c.keys.load().primary, payload, now, bp)
+	if err != nil {
+		if se, ok := err.(*sessionError); ok && se.kind == ErrTooLarge {
+			se.reason += largestKeys(s)
+		}
+		return "", 0, err
+	}
+	return v, maxAge, nil
+}
+
+// Decode opens a cookie value sealed by Encode.
+//
+// Decode("") returns a fresh, empty session and a nil error. Any other value
+// either opens into a session or yields a nil session and an error wrapping
+// ErrInvalid, ErrExpired, ErrUnknownKey or ErrTooLarge. Decode never panics
+// and its memory use is bounded by a small multiple of the value's length.
+//
+// Decoding is strict: a value that differs in any byte from one that Encode
+// produced does not open.
+func (c *Codec) Decode(value string) (*Session, error) {
+	if value == "" {
+		return c.New(), nil
+	}
+	s := &Session{c: c}
+	if err := c.open(&s.state, value); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// open fills st from value.
+func (c *Codec) open(st *state, value string) (err error) {
+	defer func() {
+		// Defence in depth: the payload was checked before any decoder saw
+		// it, but a panic must never escape to the caller.
+		if r := recover(); r != nil {
+			err = invalid("payload does not decode", fmt.Errorf("panic: %v", r))
+		}
+	}()
+	if n := len(c.name) + 1 + len(value); n > c.maxLength {
+		return &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("cookie is %d bytes, limit %d", n, c.maxLength)}
+	}
+	id, sealed, ok := strings.Cut(value, ".")
+	if !ok || !validKeyID(id) {
+		return invalid("no key ID", nil)
+	}
+	k := c.keys.load().lookup(id)
+	if k == nil {
+		return &sessionError{kind: ErrUnknownKey, reason: fmt.Sprintf("key %q is not in the keyring", id)}
+	}
+	bp := c.getBuf()
+	defer c.bufs.Put(bp)
+	plain, err := unseal(k, c.namePipe, sealed, bp)
+	if err != nil {
+		return err
+	}
+	if err := checkPayload(plain); err != nil {
+		return invalid("payload is not acceptable msgpack", err)
+	}
+	if err := c.parse(st, plain, c.unixNow()); err != nil {
+		return err
+	}
+	st.keyID = id
+	return nil
+}
+
+// seal returns ID "." securecookie(payload), built in one allocation. The
+// value is byte for byte what securecookie.New(hashKey, blockKey) with
+// securecookie.NopEncoder{} returns from Encode(name, payload) when its clock
+// reads now and its IV source yields the same 16 bytes.
+func (c *Codec) seal(k *sealKey, payload []byte, now int64, bp *[]byte) (string, error) {
+	var ts [20]byte
+	tsb := strconv.AppendInt(ts[:0], now, 10)
+	innerLen := b64.EncodedLen(aesBlock + len(payload))
+	midLen := len(tsb) + 1 + innerLen + 1 + macLen
+	total := len(k.id) + 1 + b64.EncodedLen(midLen)
+	if n := len(c.name) + 1 + total; n > c.maxLength {
+		return "", &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("cookie would be %d bytes, limit %d", n, c.maxLength)}
+	}
+
+	// Scratch layout after the payload: iv||ciphertext, then ts|inner|mac.
+	start := len(payload)
+	buf := grow(payload, aesBlock+len(payload)+midLen)
+	*bp = buf
+	payload = buf[:start]
+	ivct := buf[start : start+aesBlock+len(payload)]
+	iv := ivct[:aesBlock]
+	if err := c.readIV(iv); err != nil {
+		return "", fmt.Errorf("cookiesession: reading IV: %w", err)
+	}
+	cipher.NewCTR(k.block, iv).XORKeyStream(ivct[aesBlock:], payload)
+
+	mid := buf[start+len(ivct) : start+len(ivct)+midLen]
+	n := copy(mid, tsb)
+	mid[n] = '|'
+	n++
+	b64.Encode(mid[n:], ivct)
+	n += innerLen
+	h := k.mac()
+	h.Write(c.namePipe)
+	h.Write(mid[:n])
+	mid[n] = '|'
+	h.Sum(mid[:n+1])
+	k.putMAC(h)
+
+	out := make([]byte, total)
+	copy(out, k.id)
+	out[len(k.id)] = '.'
+	b64.Encode(out[len(k.id)+1:], mid)
+	// out is never written again, so it can back the string directly, as
+	// strings.Builder does.
+	return unsafe.String(unsafe.SliceData(out), len(out)), nil
+}
+
+// unseal verifies and decrypts the securecookie part of a value. The
+// plaintext it returns is freshly allocated: the session keeps it.
+func unseal(k *sealKey, namePipe []byte, value string, bp *[]byte) ([]byte, error) {
+	// Scratch: the value, its decoding (mid), and the decoding of mid's
+	// inner part, each shorter than the one before.
+	n := len(value)
+	buf := grow((*bp)[:0], n+2*b64.DecodedLen(n))
+	*bp = buf
+	src := append(buf[:0], value...)
+	mid, err := decodeStrict(buf[n:n], src)
+	if err != nil {
+		return nil, invalid("value is not canonical base64", err)
+	}
+	// mid is "timestamp|base64(iv||ciphertext)|mac"; the MAC may hold any
+	// byte, so it is found by its length, not by a separator.
+	if len(mid) < macLen+4 {
+		return nil, invalid("value too short", nil)
+	}
+	mac := mid[len(mid)-macLen:]
+	signed := mid[:len(mid)-macLen-1]
+	if mid[len(mid)-macLen-1] != '|' {
+		return nil, invalid("malformed value", nil)
+	}
+	bar := indexByte(signed, '|')
+	if bar < 0 {
+		return nil, invalid("malformed value", nil)
+	}
+	h := k.mac()
+	h.Write(namePipe)
+	h.Write(signed)
+	var sum [macLen]byte
+	ok := hmac.Equal(h.Sum(sum[:0]), mac)
+	k.putMAC(h)
+	if !ok {
+		return nil, invalid("MAC does not verify (tampered, another cookie name, or another key)", nil)
+	}
+	if !canonicalTimestamp(signed[:bar]) {
+		return nil, invalid("malformed timestamp", nil)
+	}
+	inner := signed[bar+1:]
+	ivct, err := decodeStrict(mid[len(mid):len(mid)], inner)
+	if err != nil {
+		return nil, invalid("ciphertext is not canonical base64", err)
+	}
+	if len(ivct) <= aesBlock {
+		return nil, invalid("ciphertext too short", nil)
+	}
+	plain := make([]byte, len(ivct)-aesBlock)
+	cipher.NewCTR(k.block, ivct[:aesBlock]).XORKeyStream(plain, ivct[aesBlock:])
+	return plain, nil
+}
+
+const (
+	aesBlock = 16
+	macLen   = 32
+)
+
+var b64 = base64.URLEncoding // securecookie's choice: padded, URL alphabet
+
+// decodeStrict decodes canonical padded base64url into dst (appending; dst
+// may be nil to allocate). Unlike the base64 package alone, it rejects
+// ignored line breaks and non-zero padding bits, so each byte string has
+// exactly one encoding.
+func decodeStrict(dst, src []byte) ([]byte, error) {
+	if len(src)%4 != 0 {
+		return nil, errors.New("length is not a multiple of 4")
+	}
+	start := len(dst)
+	dst = grow(dst, b64.DecodedLen(len(src)))
+	n, err := b64.Strict().Decode(dst[start:], src)
+	if err != nil {
+		return nil, err
+	}
+	if b64.EncodedLen(n) != len(src) {
+		return nil, errors.New("line breaks in base64")
+	}
+	return dst[start : start+n], nil
+}
+
+// canonicalTimestamp reports whether p is a positive decimal integer with no
+// sign and no leading zero, as securecookie writes it.
+func canonicalTimestamp(p []byte) bool {
+	if len(p) == 0 || len(p) > 19 || p[0] == '0' {
+		return false
+	}
+	for _, c := range p {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func indexByte(p []byte, c byte) int {
+	for i, x := range p {
+		if x == c {
+			return i
+		}
+	}
+	return -1
+}
+
+// grow returns b extended to length len(b)+n, reallocating if needed.
+func grow(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b[:len(b)+n]
+	}
+	nb := make([]byte, len(b)+n, (len(b)+n)*5/4)
+	copy(nb, b)
+	return nb
+}
+
+func (c *Codec) getBuf() *[]byte {
+	if bp, ok := c.bufs.Get().(*[]byte); ok {
+		return bp
+	}
+	b := make([]byte, 0, 2048)
+	return &b
+}
+
+func (c *Codec) readIV(iv []byte) error {
+	if c.rand != nil {
+		_, err := io.ReadFull(c.rand, iv)
+		return err
+	}
+	rand.Read(iv) // never fails since Go 1.24
+	return nil
+}
+
+// largestKeys names the three biggest values, to say what grew.
+func largestKeys(s *Session) string {
+	type sized struct {
+		key  string
+		size int
+	}
+	list := make([]sized, 0, len(s.entries))
+	for i := range s.entries {
+		e := &s.entries[i]
+		list = append(list, sized{e.key, len(e.key) + len(e.raw)})
+	}
+	if len(list) == 0 {
+		return ""
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].size > list[j].size })
+	var b strings.Builder
+	b.WriteString("; largest keys:")
+	for i, e := range list {
+		if i == 3 {
+			break
+		}
+		fmt.Fprintf(&b, " %q (%d B msgpack)", e.key, e.size)
+	}
+	return b.String()
+}

@@ -1,0 +1,108 @@
+package cookiesession
+
+import "time"
+
+// Expiry, Django's set_expiry family. A session's expiry policy is sealed
+// into its cookie and enforced by Decode: the browser's Max-Age is only a
+// hint. Whatever the policy, Config.AbsoluteTimeout (if set) caps the
+// session's life from its creation.
+//
+// Deadlines have one-second resolution. A session is alive strictly before
+// its deadline and expired from the deadline on.
+
+// SetExpiry sets the session to expire after d without activity (without
+// being sealed again). d == 0 makes it last until the browser closes: the
+// cookie gets no Max-Age, and the server still refuses it once
+// Config.MaxAge has passed since it was last sealed. d < 0 expires the
+// session at once: Encode returns "" and the cookie is deleted.
+func (s *Session) SetExpiry(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	switch {
+	case d == 0:
+		s.mode, s.expArg = expiryBrowserClose, 0
+	case d < 0:
+		s.mode, s.expArg = expiryAt, 1 // the epoch's first second: long gone
+	default:
+		s.mode, s.expArg = expiryIdle, durationSeconds(d)
+	}
+	s.modified = true
+}
+
+// SetExpiryAt sets the session to expire at t, however active it is. A t in
+// the past expires the session at once.
+func (s *Session) SetExpiryAt(t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	s.mode, s.expArg = expiryAt, min(max(t.Unix(), 1), maxUnix)
+	s.modified = true
+}
+
+// ResetExpiry returns the session to the codec's default policy:
+// Config.MaxAge of inactivity (Django's set_expiry(None)).
+func (s *Session) ResetExpiry() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	s.mode, s.expArg = expiryDefault, 0
+	s.modified = true
+}
+
+// ExpiryAge returns how long the session would live if it were sealed now
+// (Django's get_expiry_age). For a browser-close session it is the longest
+// the server accepts it, Config.MaxAge. It is zero once the session is
+// past its deadline.
+func (s *Session) ExpiryAge() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	now := s.c.unixNow()
+	return time.Duration(max(s.c.deadline(s, now)-now, 0)) * time.Second
+}
+
+// ExpiryDate returns the instant the session would expire if it were sealed
+// now (Django's get_expiry_date).
+func (s *Session) ExpiryDate() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	return time.Unix(s.c.deadline(s, s.c.unixNow()), 0)
+}
+
+// ExpiresAtBrowserClose reports whether the session's cookie lasts only
+// until the browser closes (Django's get_expire_at_browser_close).
+func (s *Session) ExpiresAtBrowserClose() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	return s.mode == expiryBrowserClose
+}
+
+// deadline returns the session's deadline if it were sealed at now.
+func (c *Codec) deadline(s *Session, now int64) int64 {
+	var d int64
+	switch s.mode {
+	case expiryIdle:
+		d = now + s.expArg
+	case expiryAt:
+		d = s.expArg
+	default:
+		d = now + c.maxAge
+	}
+	if c.absolute > 0 {
+		d = min(d, s.created+c.absolute)
+	}
+	return min(d, maxUnix)
+}
+
+// durationSeconds rounds d up to whole seconds, at least one, at most
+// maxUnix.
+func durationSeconds(d time.Duration) int64 {
+	sec := int64(d / time.Second)
+	if d%time.Second != 0 {
+		sec++
+	}
+	return min(max(sec, 1), maxUnix)
+}
