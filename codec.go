@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"sort"
 	"strconv"
@@ -117,9 +118,21 @@ type Config struct {
 	// plain HTTP. Use it for local development only: a cookie without
 	// Secure can be read and replayed by anyone on the network path.
 	Insecure bool
-	// SameSite is the cookie's SameSite attribute; the zero value means
-	// http.SameSiteLaxMode. http.SameSiteNoneMode requires Secure.
+	// SameSite is the cookie's SameSite attribute; the zero value and
+	// http.SameSiteDefaultMode mean http.SameSiteLaxMode. http.SameSiteNoneMode requires Secure.
 	SameSite http.SameSite
+
+	// Middleware behaviour.
+
+	// RefreshAfter is the fraction of its idle window after which
+	// Middleware reseals a session that was read but not changed, so its
+	// deadline slides with activity without minting a cookie on every
+	// request. Default 0.25; 1 never reseals unchanged sessions.
+	RefreshAfter float64
+	// Logger receives security events (rejected cookies, with the reason
+	// and never the value) and changes that could not be saved. Default
+	// slog.Default().
+	Logger *slog.Logger
 }
 
 // A Codec seals sessions into cookie values and opens them again. It is
@@ -134,6 +147,8 @@ type Codec struct {
 	now       func() time.Time
 	rand      io.Reader // nil: crypto/rand; tests fix it for FORMAT.md's vectors
 	cookie    http.Cookie
+	refresh   float64
+	logger    *slog.Logger
 	bufs      sync.Pool // of *[]byte scratch space
 }
 
@@ -180,6 +195,14 @@ func NewCodec(cfg Config) (*Codec, error) {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	switch {
+	case cfg.RefreshAfter < 0 || cfg.RefreshAfter > 1:
+		return nil, fmt.Errorf("cookiesession: RefreshAfter %v is outside [0, 1]", cfg.RefreshAfter)
+	case cfg.RefreshAfter == 0:
+		cfg.RefreshAfter = 0.25
+	}
+	c.refresh = cfg.RefreshAfter
+	c.logger = cfg.Logger
 	if err := c.setCookieTemplate(cfg); err != nil {
 		return nil, err
 	}

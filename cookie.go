@@ -24,8 +24,8 @@ func (c *Codec) setCookieTemplate(cfg Config) error {
 	if ck.Path == "" {
 		ck.Path = "/"
 	}
-	if ck.SameSite == http.SameSiteDefaultMode {
-		ck.SameSite = http.SameSiteLaxMode
+	if ck.SameSite == 0 || ck.SameSite == http.SameSiteDefaultMode {
+		ck.SameSite = http.SameSiteLaxMode // what browsers assume anyway, said out loud
 	}
 	if err := ck.Valid(); err != nil {
 		return fmt.Errorf("cookiesession: cookie attributes: %w", err)
@@ -87,13 +87,18 @@ func (c *Codec) Cookie(s *Session) (*http.Cookie, error) {
 	if err != nil {
 		return nil, err
 	}
-	ck := c.cookie
 	if v == "" {
 		return c.deletion(), nil
 	}
-	ck.Value = v
+	return c.sealedCookie(v, maxAge), nil
+}
+
+// sealedCookie returns the session cookie carrying value.
+func (c *Codec) sealedCookie(value string, maxAge int64) *http.Cookie {
+	ck := c.cookie
+	ck.Value = value
 	ck.MaxAge = int(maxAge)
-	return &ck, nil
+	return &ck
 }
 
 // deletion returns a cookie that makes the browser drop the session cookie.

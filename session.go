@@ -30,12 +30,15 @@ type Session struct {
 	c  *Codec
 	state
 
-	// Middleware bookkeeping: cookie values not opened yet (the session
-	// opens them when first touched), whether it was touched, and why the
-	// request's cookie did not open.
-	pending  []string
-	accessed bool
-	openErr  error
+	// Middleware bookkeeping. The request's Cookie header lines are kept
+	// unparsed until the handler first touches the session, so a request
+	// that never does costs no parsing and no crypto.
+	header    []string // Cookie header lines not opened yet
+	unopened  bool     // header still to be opened
+	accessed  bool     // the handler touched the session
+	hadCookie bool     // the request carried a cookie with the session's name
+	openErr   error    // why that cookie did not open
+	committed bool     // the response's headers are out; changes can no longer be saved
 }
 
 // state is everything a cookie carries, plus whether it changed.
@@ -64,29 +67,35 @@ type entry struct {
 	err      error // why val could not be encoded; Encode reports it
 }
 
-// load opens the cookie values the middleware handed over, on first touch.
-// The first value that opens wins; if none does, the session starts empty
-// and openErr says why.
+// load opens the request's session cookie on first touch. The first cookie
+// with the session's name that opens wins; if none does, the session starts
+// empty and openErr says why.
 func (s *Session) load() {
 	s.accessed = true
-	if s.pending == nil {
+	if !s.unopened {
 		return
 	}
-	values := s.pending
-	s.pending = nil
-	for _, v := range values {
+	s.unopened = false
+	s.state = state{created: s.c.unixNow()}
+	tries := 0
+	forEachCookie(s.header, s.c.name, func(v string) bool {
+		s.hadCookie = true
 		var st state
 		err := s.c.open(&st, v)
 		if err == nil {
-			s.state = st
-			s.openErr = nil
-			return
+			s.state, s.openErr = st, nil
+			return false
 		}
 		if s.openErr == nil {
 			s.openErr = err
 		}
+		tries++
+		return tries < maxCookieTries
+	})
+	s.header = nil
+	if s.openErr != nil {
+		s.c.logRejected(s.openErr)
 	}
-	s.state = state{created: s.c.unixNow()}
 }
 
 // find returns the live entry for key, dropping it if its TTL has passed.
