@@ -27,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 )
@@ -56,8 +57,13 @@ var (
 	// (never held, or retired).
 	ErrUnknownKey = errors.New("cookiesession: unknown key")
 	// ErrTooLarge means the cookie is, or would be, longer than
-	// Config.MaxLength. No over-long value is ever returned.
+	// Config.MaxLength (times Config.MaxCookies). No over-long value is ever
+	// returned.
 	ErrTooLarge = errors.New("cookiesession: session too large")
+	// ErrRevoked means a genuine, unexpired session was rejected by
+	// Config.Verify or Config.NotBefore. It wraps ErrExpired: a revoked
+	// session is treated as an expired one.
+	ErrRevoked = fmt.Errorf("%w: revoked", ErrExpired)
 )
 
 // sessionError is what every failure returns: a sentinel kind, a reason for
@@ -122,6 +128,31 @@ type Config struct {
 	// http.SameSiteDefaultMode mean http.SameSiteLaxMode. http.SameSiteNoneMode requires Secure.
 	SameSite http.SameSite
 
+	// Verify, if set, is called with every session opened from a cookie,
+	// before anyone else sees it; a non-nil error rejects the session as
+	// if it had expired (the error wraps ErrRevoked and Verify's error).
+	// Use it for per-user "logged out everywhere after T" checks against
+	// the session's CreatedAt, SealedAt, ID or data. Verify must not keep
+	// or change the session, and must be safe for concurrent use.
+	Verify func(s *Session) error
+	// NotBefore, if set, rejects every session created before it (as
+	// ErrRevoked): a way to end all sessions at once without rotating
+	// keys. Codec.SetNotBefore changes it while serving.
+	NotBefore time.Time
+
+	// Size.
+
+	// Compress deflates the payload before sealing when that makes it
+	// shorter. Off by default: compressing secrets next to data an
+	// attacker controls can leak the secrets through the cookie's length
+	// (see SECURITY.md). Cookies are opened whether or not they were
+	// compressed, so turning it on or off logs nobody out.
+	Compress bool
+	// MaxCookies is how many cookies one session may span: a sealed value
+	// longer than one cookie is split over NAME, NAME.1, NAME.2, ... each
+	// within MaxLength. Default 1, at most 16.
+	MaxCookies int
+
 	// Middleware behaviour.
 
 	// RefreshAfter is the fraction of its idle window after which
@@ -149,6 +180,10 @@ type Codec struct {
 	cookie    http.Cookie
 	refresh   float64
 	logger    *slog.Logger
+	verify    func(*Session) error
+	notBefore atomic.Int64 // Unix seconds; 0 = none
+	compress  bool
+	chunks    int // Config.MaxCookies
 	bufs      sync.Pool // of *[]byte scratch space
 }
 
@@ -203,10 +238,31 @@ func NewCodec(cfg Config) (*Codec, error) {
 	}
 	c.refresh = cfg.RefreshAfter
 	c.logger = cfg.Logger
+	c.verify = cfg.Verify
+	c.SetNotBefore(cfg.NotBefore)
+	c.compress = cfg.Compress
+	switch {
+	case cfg.MaxCookies < 0 || cfg.MaxCookies > maxChunks:
+		return nil, fmt.Errorf("cookiesession: MaxCookies %d is outside [1, %d]", cfg.MaxCookies, maxChunks)
+	case cfg.MaxCookies == 0:
+		cfg.MaxCookies = 1
+	}
+	c.chunks = cfg.MaxCookies
 	if err := c.setCookieTemplate(cfg); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// SetNotBefore rejects, from now on, every session created before t (as
+// ErrRevoked); the zero Time lifts the limit. It is safe to call while the
+// Codec is in use.
+func (c *Codec) SetNotBefore(t time.Time) {
+	if t.IsZero() {
+		c.notBefore.Store(0)
+		return
+	}
+	c.notBefore.Store(t.Unix())
 }
 
 // Name returns the cookie name.
@@ -265,6 +321,12 @@ func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error)
 	bp := c.getBuf()
 	defer c.bufs.Put(bp)
 	payload := c.appendPayload((*bp)[:0], s, now, deadline)
+	if len(payload) > maxPayload {
+		return "", 0, &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("payload is %d bytes, limit %d", len(payload), maxPayload) + largestKeys(s)}
+	}
+	if c.compress {
+		payload = deflate(payload)
+	}
 	v, err := c.seal(c.keys.load().primary, payload, now, bp)
 	if err != nil {
 		if se, ok := err.(*sessionError); ok && se.kind == ErrTooLarge {
@@ -304,8 +366,8 @@ func (c *Codec) open(st *state, value string) (err error) {
 			err = invalid("payload does not decode", fmt.Errorf("panic: %v", r))
 		}
 	}()
-	if n := len(c.name) + 1 + len(value); n > c.maxLength {
-		return &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("cookie is %d bytes, limit %d", n, c.maxLength)}
+	if c.cookiesFor(len(value)) == 0 {
+		return &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("cookie is %d bytes, limit %d", len(c.name)+1+len(value), c.capacity())}
 	}
 	id, sealed, ok := strings.Cut(value, ".")
 	if !ok || !validKeyID(id) {
@@ -321,6 +383,9 @@ func (c *Codec) open(st *state, value string) (err error) {
 	if err != nil {
 		return err
 	}
+	if plain, err = inflate(plain); err != nil {
+		return err
+	}
 	if err := checkPayload(plain); err != nil {
 		return invalid("payload is not acceptable msgpack", err)
 	}
@@ -328,6 +393,23 @@ func (c *Codec) open(st *state, value string) (err error) {
 		return err
 	}
 	st.keyID = id
+	return c.revoked(st)
+}
+
+// revoked applies Config.NotBefore and Config.Verify to a session that
+// opened.
+func (c *Codec) revoked(st *state) error {
+	if nb := c.notBefore.Load(); nb != 0 && st.created < nb {
+		return &sessionError{kind: ErrRevoked, reason: "created before NotBefore"}
+	}
+	if c.verify == nil {
+		return nil
+	}
+	view := &Session{c: c, state: *st}
+	if err := c.verify(view); err != nil {
+		return &sessionError{kind: ErrRevoked, reason: "rejected by Config.Verify", cause: err}
+	}
+	*st = view.state // keeps any values Verify decoded
 	return nil
 }
 
@@ -341,8 +423,8 @@ func (c *Codec) seal(k *sealKey, payload []byte, now int64, bp *[]byte) (string,
 	innerLen := b64.EncodedLen(aesBlock + len(payload))
 	midLen := len(tsb) + 1 + innerLen + 1 + macLen
 	total := len(k.id) + 1 + b64.EncodedLen(midLen)
-	if n := len(c.name) + 1 + total; n > c.maxLength {
-		return "", &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("cookie would be %d bytes, limit %d", n, c.maxLength)}
+	if c.cookiesFor(total) == 0 {
+		return "", &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("cookie would be %d bytes, limit %d", len(c.name)+1+total, c.capacity())}
 	}
 
 	// Scratch layout after the payload: iv||ciphertext, then ts|inner|mac.

@@ -90,6 +90,9 @@ func (c *Codec) Cookie(s *Session) (*http.Cookie, error) {
 	if v == "" {
 		return c.deletion(), nil
 	}
+	if c.cookiesFor(len(v)) > 1 {
+		return nil, &sessionError{kind: ErrTooLarge, reason: "session spans several cookies; use Codec.Cookies"}
+	}
 	return c.sealedCookie(v, maxAge), nil
 }
 

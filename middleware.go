@@ -105,45 +105,59 @@ func (w *sessionWriter) commit(status int) {
 	}
 	h := w.ResponseWriter.Header()
 	addVary(h, "Cookie")
-	ck, err := w.c.responseCookie(s, status)
+	cookies, err := w.c.responseCookies(s, status)
 	s.modified = false
 	if err != nil {
 		w.c.log().LogAttrs(context.Background(), slog.LevelError,
 			"cookiesession: session not saved", slog.String("cookie", w.c.name), slog.String("error", err.Error()))
 		return
 	}
-	if ck != nil {
+	for _, ck := range cookies {
 		h.Add("Set-Cookie", ck.String())
+	}
+	if len(cookies) > 0 {
 		addNoStore(h)
 	}
 }
 
-// responseCookie decides what cookie, if any, the response carries for s.
-func (c *Codec) responseCookie(s *Session, status int) (*http.Cookie, error) {
+// responseCookies decides what cookies, if any, the response carries for s:
+// the sealed session (one cookie, or its chunks) and deletions for every
+// session cookie the request carried that is no longer needed.
+func (c *Codec) responseCookies(s *Session, status int) ([]*http.Cookie, error) {
 	now := c.unixNow()
 	dropExpired(&s.entries, now)
-	if len(s.entries) == 0 && len(s.flashes) == 0 {
-		if s.hadCookie {
-			return c.deletion(), nil
+	empty := len(s.entries) == 0 && len(s.flashes) == 0
+	if !empty && (status >= 500 || !s.modified && !c.stale(s, now)) {
+		return nil, nil
+	}
+	var parts []string
+	var maxAge int64
+	if !empty {
+		v, age, err := c.encodeLocked(s)
+		if err != nil {
+			return nil, err
 		}
-		return nil, nil
+		if v != "" { // "" when it expired while the handler ran
+			parts, maxAge = c.split(v), age
+		}
 	}
-	if status >= 500 {
-		return nil, nil
+	var out []*http.Cookie
+	for i, p := range parts {
+		ck := c.sealedCookie(p, maxAge)
+		ck.Name = c.chunkName(i)
+		out = append(out, ck)
 	}
-	if !s.modified && !c.stale(s, now) {
-		return nil, nil
+	if len(parts) == 0 && s.hadCookie {
+		out = append(out, c.deletion())
 	}
-	v, maxAge, err := c.encodeLocked(s)
-	switch {
-	case err != nil:
-		return nil, err
-	case v != "":
-		return c.sealedCookie(v, maxAge), nil
-	case s.hadCookie: // expired while the handler ran
-		return c.deletion(), nil
+	for i := max(len(parts), 1); i < maxChunks; i++ {
+		if s.chunksIn&(1<<i) != 0 {
+			ck := c.deletion()
+			ck.Name = c.chunkName(i)
+			out = append(out, ck)
+		}
 	}
-	return nil, nil
+	return out, nil
 }
 
 // stale reports whether an unchanged session opened from a cookie should be
@@ -257,25 +271,22 @@ func (c *Codec) logRejected(err error) {
 		slog.String("cookie", c.name), slog.String("reason", err.Error()))
 }
 
-// forEachCookie calls fn with the value of each cookie named name in the
-// Cookie header lines, in order, until fn returns false. Values keep their
-// bytes as sent; a quoted value is unquoted as net/http does.
-func forEachCookie(lines []string, name string, fn func(string) bool) {
+// forEachCookie calls fn with the name and value of each cookie in the
+// Cookie header lines, in order, without allocating. Values keep their bytes
+// as sent; a quoted value is unquoted as net/http does.
+func forEachCookie(lines []string, fn func(name, value string)) {
 	for _, line := range lines {
 		for line != "" {
 			var part string
 			part, line, _ = strings.Cut(line, ";")
-			part = strings.TrimSpace(part)
-			k, v, ok := strings.Cut(part, "=")
-			if !ok || k != name {
+			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if !ok {
 				continue
 			}
 			if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
 			}
-			if !fn(v) {
-				return
-			}
+			fn(k, v)
 		}
 	}
 }

@@ -37,6 +37,7 @@ type Session struct {
 	unopened  bool     // header still to be opened
 	accessed  bool     // the handler touched the session
 	hadCookie bool     // the request carried a cookie with the session's name
+	chunksIn  uint32   // bit i: the request carried chunk cookie NAME.i
 	openErr   error    // why that cookie did not open
 	committed bool     // the response's headers are out; changes can no longer be saved
 }
@@ -68,8 +69,8 @@ type entry struct {
 }
 
 // load opens the request's session cookie on first touch. The first cookie
-// with the session's name that opens wins; if none does, the session starts
-// empty and openErr says why.
+// with the session's name that opens (with its chunks) wins; if none does,
+// the session starts empty and openErr says why.
 func (s *Session) load() {
 	s.accessed = true
 	if !s.unopened {
@@ -77,25 +78,22 @@ func (s *Session) load() {
 	}
 	s.unopened = false
 	s.state = state{created: s.c.unixNow()}
-	tries := 0
-	forEachCookie(s.header, s.c.name, func(v string) bool {
-		s.hadCookie = true
-		var st state
-		err := s.c.open(&st, v)
-		if err == nil {
-			s.state, s.openErr = st, nil
-			return false
-		}
-		if s.openErr == nil {
-			s.openErr = err
-		}
-		tries++
-		return tries < maxCookieTries
-	})
+	var cs cookieSet
+	forEachCookie(s.header, func(name, value string) { s.c.add(&cs, name, value) })
 	s.header = nil
-	if s.openErr != nil {
-		s.c.logRejected(s.openErr)
+	s.hadCookie = len(cs.first) > 0
+	s.chunksIn = cs.present
+	if !s.hadCookie {
+		return
 	}
+	var st state
+	opened, err := s.c.openSet(&cs, &st)
+	if opened {
+		s.state = st
+		return
+	}
+	s.openErr = err
+	s.c.logRejected(err)
 }
 
 // find returns the live entry for key, dropping it if its TTL has passed.
@@ -380,6 +378,18 @@ func (s *Session) CreatedAt() time.Time {
 	defer s.mu.Unlock()
 	s.load()
 	return time.Unix(s.created, 0)
+}
+
+// SealedAt returns when the cookie this session was opened from was sealed
+// (to the second), or the zero Time for a session not opened from a cookie.
+func (s *Session) SealedAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	if s.sealed == 0 {
+		return time.Time{}
+	}
+	return time.Unix(s.sealed, 0)
 }
 
 // Modified reports whether the session changed since it was opened or
