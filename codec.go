@@ -183,7 +183,7 @@ type Codec struct {
 	verify    func(*Session) error
 	notBefore atomic.Int64 // Unix seconds; 0 = none
 	compress  bool
-	chunks    int // Config.MaxCookies
+	chunks    int       // Config.MaxCookies
 	bufs      sync.Pool // of *[]byte scratch space
 }
 
