@@ -77,7 +77,7 @@ type cookieSet struct {
 	first   []string
 	chunks  [maxChunks]string
 	present uint32 // bit i: NAME.i was sent
-	size    int    // bytes of all of the above
+	size    int    // bytes of the chunks NAME.1 and up
 }
 
 func (c *Codec) add(cs *cookieSet, name, value string) {
@@ -86,7 +86,6 @@ func (c *Codec) add(cs *cookieSet, name, value string) {
 			return // a request cannot make the server try more
 		}
 		cs.first = append(cs.first, value)
-		cs.size += len(value)
 		return
 	}
 	if c.chunks == 1 || len(name) <= len(c.name)+1 || name[:len(c.name)] != c.name || name[len(c.name)] != '.' {
@@ -103,8 +102,8 @@ func (c *Codec) add(cs *cookieSet, name, value string) {
 
 // join reassembles the sealed value whose first cookie is first.
 func (c *Codec) join(cs *cookieSet, first string) (string, error) {
-	if cs.size > c.capacity() {
-		return "", &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("session cookies are %d bytes, limit %d", cs.size, c.capacity())}
+	if size := len(first) + cs.size; size > c.capacity() {
+		return "", &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("session cookies are %d bytes, limit %d", size, c.capacity())}
 	}
 	n := 1
 	if countText, rest, ok := strings.Cut(first, ":"); ok && len(countText) <= 2 && !strings.Contains(countText, ".") {
@@ -124,7 +123,7 @@ func (c *Codec) join(cs *cookieSet, first string) (string, error) {
 		return first, nil
 	}
 	var b strings.Builder
-	b.Grow(cs.size)
+	b.Grow(len(first) + cs.size)
 	b.WriteString(first)
 	for i := 1; i < n; i++ {
 		if cs.present&(1<<i) == 0 {

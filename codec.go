@@ -72,6 +72,7 @@ type sessionError struct {
 	kind   error
 	reason string
 	cause  error
+	keyID  string // the (well-formed) key ID the cookie named, for logs
 }
 
 func (e *sessionError) Error() string {
@@ -373,6 +374,11 @@ func (c *Codec) open(st *state, value string) (err error) {
 	if !ok || !validKeyID(id) {
 		return invalid("no key ID", nil)
 	}
+	defer func() {
+		if se, ok := err.(*sessionError); ok {
+			se.keyID = id
+		}
+	}()
 	k := c.keys.load().lookup(id)
 	if k == nil {
 		return &sessionError{kind: ErrUnknownKey, reason: fmt.Sprintf("key %q is not in the keyring", id)}

@@ -34,6 +34,8 @@ func (c *Codec) setCookieTemplate(cfg Config) error {
 		return fmt.Errorf("cookiesession: cookie Path %q must start with / and hold no ; or control characters", ck.Path)
 	}
 	switch {
+	case ck.SameSite < http.SameSiteDefaultMode || ck.SameSite > http.SameSiteNoneMode:
+		return fmt.Errorf("cookiesession: unknown SameSite value %d; net/http would drop the attribute", int(ck.SameSite))
 	case ck.SameSite == http.SameSiteNoneMode && !ck.Secure:
 		return errors.New("cookiesession: SameSite=None requires Secure; browsers drop such cookies (unset Insecure)")
 	case hasPrefixFold(c.name, "__Host-") && (!ck.Secure || ck.Domain != "" || ck.Path != "/"):

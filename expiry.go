@@ -1,6 +1,10 @@
 package cookiesession
 
-import "time"
+import (
+	"math"
+	"strconv"
+	"time"
+)
 
 // Expiry, Django's set_expiry family. A session's expiry policy is sealed
 // into its cookie and enforced by Decode: the browser's Max-Age is only a
@@ -59,7 +63,9 @@ func (s *Session) ExpiryAge() time.Duration {
 	defer s.mu.Unlock()
 	s.load()
 	now := s.c.unixNow()
-	return time.Duration(max(s.c.deadline(s, now)-now, 0)) * time.Second
+	// Capped at the longest Duration: a deadline centuries away (up to
+	// year 9999) would overflow it.
+	return time.Duration(min(max(s.c.deadline(s, now)-now, 0), int64(math.MaxInt64/time.Second))) * time.Second
 }
 
 // ExpiryDate returns the instant the session would expire if it were sealed
@@ -105,4 +111,40 @@ func durationSeconds(d time.Duration) int64 {
 		sec++
 	}
 	return min(max(sec, 1), maxUnix)
+}
+
+// ExpiryPolicy describes the session's expiry policy, for display and
+// debugging: "default", "browser-close", "idle " followed by a duration
+// ("idle 5m0s"), or "at " followed by an RFC 3339 instant in UTC.
+func (s *Session) ExpiryPolicy() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	switch s.mode {
+	case expiryIdle:
+		if s.expArg > int64(math.MaxInt64/time.Second) {
+			return "idle " + strconv.FormatInt(s.expArg, 10) + "s" // past what a Duration holds
+		}
+		return "idle " + (time.Duration(s.expArg) * time.Second).String()
+	case expiryAt:
+		return "at " + time.Unix(s.expArg, 0).UTC().Format(time.RFC3339)
+	case expiryBrowserClose:
+		return "browser-close"
+	}
+	return "default"
+}
+
+// Deadline returns when the cookie this session was opened from stops
+// opening under the codec's current limits, or the zero Time for a session
+// that was not opened from a cookie. Unlike ExpiryDate, it does not assume
+// the session is sealed again.
+func (s *Session) Deadline() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	if s.sealed == 0 {
+		return time.Time{}
+	}
+	d, _ := s.c.cookieDeadline(&s.state)
+	return time.Unix(d, 0)
 }

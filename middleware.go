@@ -195,7 +195,8 @@ func addVary(h http.Header, value string) {
 // addNoStore makes sure no shared cache stores a response that carries a
 // session cookie, keeping whatever stricter directives are already there.
 func addNoStore(h http.Header) {
-	cc := h.Get("Cache-Control")
+	// Every line, not just the first: h.Set below replaces them all.
+	cc := strings.Join(h.Values("Cache-Control"), ", ")
 	for _, v := range strings.Split(cc, ",") {
 		if strings.EqualFold(strings.TrimSpace(v), "no-store") {
 			return
@@ -267,8 +268,11 @@ func (c *Codec) logRejected(err error) {
 	if errors.Is(err, ErrExpired) {
 		level = slog.LevelInfo // routine: sessions end
 	}
-	c.log().LogAttrs(context.Background(), level, "cookiesession: session cookie rejected",
-		slog.String("cookie", c.name), slog.String("reason", err.Error()))
+	attrs := []slog.Attr{slog.String("cookie", c.name), slog.String("reason", err.Error())}
+	if se := (*sessionError)(nil); errors.As(err, &se) && se.keyID != "" {
+		attrs = append(attrs, slog.String("key_id", se.keyID))
+	}
+	c.log().LogAttrs(context.Background(), level, "cookiesession: session cookie rejected", attrs...)
 }
 
 // forEachCookie calls fn with the name and value of each cookie in the

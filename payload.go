@@ -428,7 +428,10 @@ func (c *Codec) appendPayload(b []byte, s *Session, now, deadline int64) []byte 
 	b = appendArrayLen(b, envelopeFields)
 	b = appendInt(b, payloadVersion)
 	b = appendBin8(b, s.id[:])
-	b = appendInt(b, s.created)
+	// A session created on a server whose clock runs ahead (Decode allows
+	// maxClockSkew) may be resealed by one that runs behind: never seal a
+	// creation time after the seal time, which Decode would refuse.
+	b = appendInt(b, min(s.created, now))
 	b = appendInt(b, now)
 	b = appendInt(b, int64(s.mode))
 	b = appendInt(b, s.expArg)
@@ -543,16 +546,27 @@ func (c *Codec) parse(st *state, plain []byte, now int64) error {
 		return invalid("malformed envelope", r.err)
 	}
 
-	switch {
-	case now >= st.deadline:
-		return &sessionError{kind: ErrExpired, reason: fmt.Sprintf("deadline %s passed", time.Unix(st.deadline, 0).UTC().Format(time.RFC3339))}
-	case (st.mode == expiryDefault || st.mode == expiryBrowserClose) && now >= st.sealed+c.maxAge:
-		return &sessionError{kind: ErrExpired, reason: "idle for longer than MaxAge"}
-	case c.absolute > 0 && now >= st.created+c.absolute:
-		return &sessionError{kind: ErrExpired, reason: "older than AbsoluteTimeout"}
+	if deadline, why := c.cookieDeadline(st); now >= deadline {
+		return &sessionError{kind: ErrExpired, reason: why}
 	}
 	dropExpired(&st.entries, now)
 	return nil
+}
+
+// cookieDeadline returns when a sealed session stops opening: the deadline
+// it carries, brought forward by the codec's current MaxAge (for the default
+// and browser-close policies) and AbsoluteTimeout, so that tightening either
+// takes effect at once. why names the limit that decides.
+func (c *Codec) cookieDeadline(st *state) (deadline int64, why string) {
+	deadline = st.deadline
+	why = fmt.Sprintf("deadline %s passed", time.Unix(st.deadline, 0).UTC().Format(time.RFC3339))
+	if (st.mode == expiryDefault || st.mode == expiryBrowserClose) && st.sealed+c.maxAge < deadline {
+		deadline, why = st.sealed+c.maxAge, "idle for longer than MaxAge"
+	}
+	if c.absolute > 0 && st.created+c.absolute < deadline {
+		deadline, why = st.created+c.absolute, "older than AbsoluteTimeout"
+	}
+	return deadline, why
 }
 
 func validUnix(t int64) bool { return t > 0 && t <= maxUnix }

@@ -85,6 +85,10 @@ func ParseKeys(text string) (*Keyring, error) {
 		if !ok {
 			return nil, fmt.Errorf("cookiesession: key %d: want id:base64url(secret)", i+1)
 		}
+		if !validKeyID(id) {
+			// Not echoed: in a garbled entry ("secret:id") this is the secret.
+			return nil, fmt.Errorf("cookiesession: key %d: ID is not 1 to %d characters of [A-Za-z0-9_-]", i+1, maxKeyIDLen)
+		}
 		secret, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(enc, "="))
 		if err != nil {
 			// The secret itself is never echoed into the error.
@@ -123,6 +127,16 @@ func (st *keyState) lookup(id string) *sealKey {
 	return nil
 }
 
+// withSecret returns the key in st derived from the same secret as k.
+func (st *keyState) withSecret(k *sealKey) *sealKey {
+	for _, o := range st.keys {
+		if hmac.Equal(o.hashKey, k.hashKey) {
+			return o
+		}
+	}
+	return nil
+}
+
 // NewKeyring returns a Keyring that seals with primary and also opens cookies
 // sealed by any of accepted. Every key is validated here, never at first use:
 // a malformed or duplicate ID or a short secret is an error.
@@ -135,6 +149,11 @@ func NewKeyring(primary Key, accepted ...Key) (*Keyring, error) {
 		}
 		if st.lookup(k.ID) != nil {
 			return nil, fmt.Errorf("cookiesession: duplicate key ID %q", k.ID)
+		}
+		if other := st.withSecret(sk); other != nil {
+			// The key ID is not under the MAC: one secret under two IDs
+			// would let a cookie be relabelled from one to the other.
+			return nil, fmt.Errorf("cookiesession: keys %q and %q have the same secret", other.id, k.ID)
 		}
 		st.keys = append(st.keys, sk)
 	}
@@ -158,9 +177,12 @@ func (kr *Keyring) Rotate(primary Key) error {
 	old := kr.load()
 	next := &keyState{primary: sk, keys: []*sealKey{sk}}
 	for _, k := range old.keys {
-		if k.id != sk.id {
+		switch {
+		case k.id != sk.id && hmac.Equal(k.hashKey, sk.hashKey):
+			return fmt.Errorf("cookiesession: keys %q and %q have the same secret", k.id, sk.id)
+		case k.id != sk.id:
 			next.keys = append(next.keys, k)
-		} else if !hmac.Equal(k.hashKey, sk.hashKey) {
+		case !hmac.Equal(k.hashKey, sk.hashKey):
 			return fmt.Errorf("cookiesession: key ID %q is already in use with a different secret", sk.id)
 		}
 	}

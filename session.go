@@ -9,8 +9,10 @@ import (
 	"math"
 	"reflect"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -155,30 +157,34 @@ func Get[T any](s *Session, key string) (T, bool) {
 	if e == nil {
 		return out, false
 	}
-	if p, isAny := any(&out).(*any); isAny {
+	k := reflect.TypeFor[T]().Kind()
+	if e.hasVal || k == reflect.Interface || isNumberKind(k) {
 		v, err := e.value()
-		*p = v
-		return out, err == nil
-	}
-	if e.hasVal {
-		if v, ok := e.val.(T); ok {
-			return v, true
+		if err != nil {
+			return out, false
+		}
+		if tv, ok := v.(T); ok {
+			return tv, true
+		}
+		if isNumberKind(k) {
+			n, ok := convertNumber(v, k)
+			if ok {
+				// out is a number of kind k, so it has k's memory layout
+				// even when T is a named type; writing through a pointer
+				// keeps out on the stack.
+				n.store(unsafe.Pointer(&out), k)
+			}
+			return out, ok
 		}
 	}
-	dst := reflect.ValueOf(&out).Elem()
-	if isNumberKind(dst.Kind()) {
-		v, err := e.value()
-		if err != nil || !convertNumber(v, dst) {
-			var zero T
-			return zero, false
-		}
-		return out, true
+	if e.raw == nil {
+		return out, false
 	}
-	if e.raw == nil || decodeInto(e.raw, &out) != nil {
-		var zero T
-		return zero, false
+	p := new(T)
+	if decodeInto(e.raw, p) != nil {
+		return out, false
 	}
-	return out, true
+	return *p, true
 }
 
 // GetOr returns the value under key as a T, or def if there is none that
@@ -212,7 +218,8 @@ func (s *Session) SetWithTTL(key string, value any, ttl time.Duration) {
 		s.delete(key)
 		return
 	}
-	s.set(key, value, s.c.unixNow()+durationSeconds(ttl))
+	// Capped like every sealed timestamp, or Decode refuses the cookie.
+	s.set(key, value, min(s.c.unixNow()+durationSeconds(ttl), maxUnix))
 }
 
 func (s *Session) set(key string, value any, deadline int64) {
@@ -546,8 +553,61 @@ func isNumberKind(k reflect.Kind) bool {
 	return k >= reflect.Int && k <= reflect.Float64 && k != reflect.Uintptr
 }
 
-// convertNumber stores v in dst (of a number kind) if it fits exactly.
-func convertNumber(v any, dst reflect.Value) bool {
+// number is a value converted for a number kind: i for signed kinds, u for
+// unsigned ones, f for floats.
+type number struct {
+	i int64
+	u uint64
+	f float64
+}
+
+// store writes n to p, which points at a value of kind k.
+func (n number) store(p unsafe.Pointer, k reflect.Kind) {
+	switch k {
+	case reflect.Int:
+		*(*int)(p) = int(n.i)
+	case reflect.Int8:
+		*(*int8)(p) = int8(n.i)
+	case reflect.Int16:
+		*(*int16)(p) = int16(n.i)
+	case reflect.Int32:
+		*(*int32)(p) = int32(n.i)
+	case reflect.Int64:
+		*(*int64)(p) = n.i
+	case reflect.Uint:
+		*(*uint)(p) = uint(n.u)
+	case reflect.Uint8:
+		*(*uint8)(p) = uint8(n.u)
+	case reflect.Uint16:
+		*(*uint16)(p) = uint16(n.u)
+	case reflect.Uint32:
+		*(*uint32)(p) = uint32(n.u)
+	case reflect.Uint64:
+		*(*uint64)(p) = n.u
+	case reflect.Float32:
+		*(*float32)(p) = float32(n.f)
+	case reflect.Float64:
+		*(*float64)(p) = n.f
+	}
+}
+
+// kindBits is the width of a number kind.
+func kindBits(k reflect.Kind) uint {
+	switch k {
+	case reflect.Int8, reflect.Uint8:
+		return 8
+	case reflect.Int16, reflect.Uint16:
+		return 16
+	case reflect.Int32, reflect.Uint32, reflect.Float32:
+		return 32
+	case reflect.Int, reflect.Uint:
+		return strconv.IntSize
+	}
+	return 64
+}
+
+// convertNumber converts v to a number of kind k if it fits exactly.
+func convertNumber(v any, k reflect.Kind) (number, bool) {
 	var (
 		i       int64
 		u       uint64
@@ -585,7 +645,7 @@ func convertNumber(v any, dst reflect.Value) bool {
 		rv := reflect.ValueOf(v) // a named number type set in this request
 		switch {
 		case !rv.IsValid():
-			return false
+			return number{}, false
 		case rv.CanInt():
 			i, isInt = rv.Int(), true
 		case rv.CanUint():
@@ -593,57 +653,56 @@ func convertNumber(v any, dst reflect.Value) bool {
 		case rv.CanFloat():
 			f, isFloat = rv.Float(), true
 		default:
-			return false
+			return number{}, false
 		}
 	}
 	if isUint && u <= math.MaxInt64 {
 		i, isInt, isUint = int64(u), true, false
 	}
-	switch dst.Kind() {
+	bits := kindBits(k)
+	switch k {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		if isFloat {
 			if f != math.Trunc(f) || f < -(1<<63) || f >= 1<<63 {
-				return false
+				return number{}, false
 			}
 			i, isInt = int64(f), true
 		}
-		if !isInt || dst.OverflowInt(i) {
-			return false
+		if !isInt || bits < 64 && (i < -(1<<(bits-1)) || i > 1<<(bits-1)-1) {
+			return number{}, false
 		}
-		dst.SetInt(i)
+		return number{i: i}, true
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		switch {
 		case isInt && i < 0:
-			return false
+			return number{}, false
 		case isInt:
 			u = uint64(i)
 		case isFloat:
 			if f != math.Trunc(f) || f < 0 || f >= 1<<64 {
-				return false
+				return number{}, false
 			}
 			u = uint64(f)
 		}
-		if dst.OverflowUint(u) {
-			return false
+		if bits < 64 && u > 1<<bits-1 {
+			return number{}, false
 		}
-		dst.SetUint(u)
-	default: // floats
-		switch {
-		case isInt:
-			f = float64(i)
-			if f >= 1<<63 || int64(f) != i {
-				return false
-			}
-		case isUint:
-			f = float64(u)
-			if f >= 1<<64 || uint64(f) != u {
-				return false
-			}
-		}
-		if dst.Kind() == reflect.Float32 && !math.IsNaN(f) && float64(float32(f)) != f {
-			return false
-		}
-		dst.SetFloat(f)
+		return number{u: u}, true
 	}
-	return true
+	switch { // floats
+	case isInt:
+		f = float64(i)
+		if f >= 1<<63 || int64(f) != i {
+			return number{}, false
+		}
+	case isUint:
+		f = float64(u)
+		if f >= 1<<64 || uint64(f) != u {
+			return number{}, false
+		}
+	}
+	if k == reflect.Float32 && !math.IsNaN(f) && float64(float32(f)) != f {
+		return number{}, false
+	}
+	return number{f: f}, true
 }
