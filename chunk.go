@@ -158,6 +158,8 @@ func (c *Codec) openSet(cs *cookieSet, st *state) (opened bool, err error) {
 // other names are ignored; with no session cookie at all it returns a new,
 // empty session and a nil error. Use http.ParseCookie to turn a Cookie
 // header into the slice.
+// Pass what the browser sent: the deletion cookies that Cookies returns are
+// for the response, and an empty chunk among them does not open.
 func (c *Codec) DecodeCookies(cookies []*http.Cookie) (*Session, error) {
 	var cs cookieSet
 	for _, ck := range cookies {

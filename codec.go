@@ -280,8 +280,10 @@ func (c *Codec) unixNow() int64 { return c.now().Unix() }
 //
 // A session with no data encodes to "" and a nil error: no data, no cookie,
 // so the caller deletes the cookie (Django's rule too). So does a session
-// whose expiry has already passed. A value that would be longer than
-// Config.MaxLength is an ErrTooLarge error that names the largest keys.
+// whose expiry has already passed. A value that would not fit in
+// Config.MaxCookies cookies of Config.MaxLength is an ErrTooLarge error that
+// names the largest keys. With MaxCookies > 1 the value may be longer than
+// one cookie: send it with Codec.Cookies, which splits it.
 func (c *Codec) Encode(s *Session) (string, error) {
 	if s == nil {
 		return "", errors.New("cookiesession: Encode of a nil *Session")
@@ -342,8 +344,10 @@ func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error)
 //
 // Decode("") returns a fresh, empty session and a nil error. Any other value
 // either opens into a session or yields a nil session and an error wrapping
-// ErrInvalid, ErrExpired, ErrUnknownKey or ErrTooLarge. Decode never panics
-// and its memory use is bounded by a small multiple of the value's length.
+// ErrInvalid, ErrExpired (or ErrRevoked, which wraps it), ErrUnknownKey or
+// ErrTooLarge. Decode never panics, and its memory use is bounded by a
+// small multiple of the value's length, or of 64 KiB for a compressed
+// payload.
 //
 // Decoding is strict: a value that differs in any byte from one that Encode
 // produced does not open.

@@ -24,7 +24,8 @@ type contextKey struct{}
 //
 // FromContext panics if ctx does not come from a request that went through
 // Codec.Middleware: that is a wiring mistake, and a session that silently
-// dropped every change would hide it.
+// dropped every change would hide it. With several Codec.Middleware in one chain,
+// FromContext returns the innermost one's session.
 func FromContext(ctx context.Context) *Session {
 	s, ok := ctx.Value(contextKey{}).(*Session)
 	if !ok {
@@ -69,9 +70,11 @@ func (c *Codec) Middleware(next http.Handler) http.Handler {
 			sw.commit(http.StatusOK)
 			return
 		}
-		// The headers went out while next ran: any change since is lost.
+		// The headers went out while next ran: any change since is lost,
+		// unless it left nothing to save where there was nothing before.
 		sw.s.mu.Lock()
-		lost := sw.s.modified
+		s := &sw.s
+		lost := s.modified && (len(s.entries) > 0 || len(s.flashes) > 0 || s.hadCookie || s.chunksIn != 0)
 		sw.s.mu.Unlock()
 		if lost {
 			c.log().LogAttrs(r.Context(), slog.LevelError,
@@ -99,7 +102,6 @@ func (w *sessionWriter) commit(status int) {
 	s := &w.s
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.committed = true
 	if !s.accessed {
 		return
 	}

@@ -41,7 +41,6 @@ type Session struct {
 	hadCookie bool     // the request carried a cookie with the session's name
 	chunksIn  uint32   // bit i: the request carried chunk cookie NAME.i
 	openErr   error    // why that cookie did not open
-	committed bool     // the response's headers are out; changes can no longer be saved
 }
 
 // state is everything a cookie carries, plus whether it changed.

@@ -16,11 +16,13 @@ func (s *Session) Size() int {
 	return s.c.cookieBytes(s.c.sealedLen(p))
 }
 
-// Room returns how many more bytes of msgpack-encoded keys and values the
-// session can take before Encode fails with ErrTooLarge; it is negative
-// when the session is already too large. A value costs its msgpack length
-// plus its key's; sealing then grows everything by about 1.8 times, which
-// Room has already allowed for.
+// Room returns how many more bytes of payload the session can take before
+// Encode fails with ErrTooLarge; it is negative when the session is already
+// too large. A new key costs the msgpack encoding of the key and of its
+// value (a key with a TTL also costs the key again and its deadline, and
+// the 16th key two bytes of map header); sealing then grows everything by
+// about 1.8 times, which Room has already allowed for. With Config.Compress
+// Room ignores compression, so it errs on the safe side.
 func (s *Session) Room() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

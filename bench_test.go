@@ -1,0 +1,185 @@
+package cookiesession
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// fillSmall fills s with the SMALL session: a logged-in user with a CSRF
+// token and a pending SMS code.
+func fillSmall(s *Session) {
+	s.Set("user_id", int64(42))
+	s.Set("name", "Alice")
+	s.Set("roles", []string{"admin", "editor"})
+	s.Set("csrf", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+	s.Set("sms_code", "493817")
+}
+
+// benchCartItem is one line of the LARGE session's cart.
+type benchCartItem struct {
+	SKU   string `msgpack:"sku"`
+	Qty   int    `msgpack:"qty"`
+	Price int    `msgpack:"price"`
+	Title string `msgpack:"title"`
+}
+
+// fillLarge fills s with the LARGE session: 40 short keys k00..k39 holding
+// short strings and small integers, and a 20-item cart, about 1.5 KB of
+// msgpack in all.
+func fillLarge(s *Session) {
+	for i := 0; i < 40; i++ {
+		key := fmt.Sprintf("k%02d", i)
+		if i%2 == 0 {
+			s.Set(key, fmt.Sprintf("value-%04d", i))
+		} else {
+			s.Set(key, i*37)
+		}
+	}
+	cart := make([]benchCartItem, 20)
+	for i := range cart {
+		cart[i] = benchCartItem{SKU: fmt.Sprintf("SKU-%05d", 1000+i), Qty: 1 + i%3, Price: 199 + 100*i, Title: fmt.Sprintf("Item %02d (blue)", i)}
+	}
+	s.Set("cart", cart)
+}
+
+var benchSessions = []struct {
+	name string
+	fill func(*Session)
+	read string // the key a request reads
+}{
+	{"SMALL", fillSmall, "csrf"},
+	{"LARGE", fillLarge, "k10"},
+}
+
+// benchCodec is a codec as a server would run it: the real clock, a random
+// key, the default limits.
+func benchCodec(b *testing.B) *Codec {
+	b.Helper()
+	k, err := GenerateKey("k1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := NewCodec(Config{Keys: wfKeyring(b, k)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
+}
+
+func benchCookie(b *testing.B, c *Codec, fill func(*Session)) string {
+	b.Helper()
+	s := c.New()
+	fill(s)
+	v, err := c.Encode(s)
+	if err != nil || v == "" {
+		b.Fatalf("Encode = %d bytes, %v", len(v), err)
+	}
+	return v
+}
+
+func BenchmarkEncode(b *testing.B) {
+	for _, bs := range benchSessions {
+		b.Run(bs.name, func(b *testing.B) {
+			c := benchCodec(b)
+			s := c.New()
+			bs.fill(s)
+			var v string
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				if v, err = c.Encode(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(v)), "cookie-bytes")
+		})
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	for _, bs := range benchSessions {
+		b.Run(bs.name, func(b *testing.B) {
+			c := benchCodec(b)
+			v := benchCookie(b, c, bs.fill)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.Decode(v); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(v)), "cookie-bytes")
+		})
+	}
+}
+
+// BenchmarkRoundTrip is one request: open the cookie, read a key, change a
+// key, seal it again.
+func BenchmarkRoundTrip(b *testing.B) {
+	for _, bs := range benchSessions {
+		b.Run(bs.name, func(b *testing.B) {
+			c := benchCodec(b)
+			v := benchCookie(b, c, bs.fill)
+			var out string
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := c.Decode(v)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, ok := Get[string](s, bs.read); !ok {
+					b.Fatalf("%s missing", bs.read)
+				}
+				s.Set("last_seen", int64(1700000000))
+				if out, err = c.Encode(s); err != nil || out == "" {
+					b.Fatalf("Encode = %q, %v", out, err)
+				}
+			}
+			b.ReportMetric(float64(len(out)), "cookie-bytes")
+		})
+	}
+}
+
+// TestBenchSessionSizes keeps the benchmark sessions what their names say:
+// SMALL well under a kilobyte, LARGE about 1.5 KB of msgpack, both opening
+// to what was set.
+func TestBenchSessionSizes(t *testing.T) {
+	c := wfCodec(t, "session", Config{})
+	for _, bs := range benchSessions {
+		s := c.New()
+		bs.fill(s)
+		p := len(wfPayload(t, c, s))
+		v := mustEncode(t, c, s)
+		t.Logf("%s: payload %d bytes, cookie value %d bytes", bs.name, p, len(v))
+		switch bs.name {
+		case "SMALL":
+			if p > 300 {
+				t.Errorf("SMALL payload is %d bytes", p)
+			}
+		case "LARGE":
+			if p < 1350 || p > 1650 {
+				t.Errorf("LARGE payload is %d bytes, want about 1500", p)
+			}
+		}
+		got, err := c.Decode(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wfSameSession(t, got, s)
+	}
+	s, _ := c.Decode(mustEncode(t, c, func() *Session { s := c.New(); fillLarge(s); return s }()))
+	cart, ok := Get[[]benchCartItem](s, "cart")
+	if !ok || len(cart) != 20 || cart[19].Title != "Item 19 (blue)" || cart[19].Price != 2099 {
+		t.Fatalf("LARGE cart came back as %+v, %v", cart, ok)
+	}
+	if v, ok := Get[int](s, "k39"); !ok || v != 39*37 {
+		t.Fatalf("k39 = %v, %v", v, ok)
+	}
+	small, _ := c.Decode(mustEncode(t, c, func() *Session { s := c.New(); fillSmall(s); return s }()))
+	if roles, ok := Get[[]string](small, "roles"); !ok || strings.Join(roles, ",") != "admin,editor" {
+		t.Fatalf("SMALL roles = %v, %v", roles, ok)
+	}
+	if id, ok := Get[int64](small, "user_id"); !ok || id != 42 {
+		t.Fatalf("SMALL user_id = %v, %v", id, ok)
+	}
+}

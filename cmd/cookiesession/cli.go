@@ -1,0 +1,324 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/cookiesession/cookiesession"
+)
+
+// maxInput bounds what seal and open read from stdin.
+const maxInput = 1 << 20
+
+// keygen prints one key in the text form ParseKeys reads.
+func keygen(args []string, e env) error {
+	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
+	id := fs.String("id", time.Now().Format("2006-01-02"), "key ID: 1 to 16 characters of [A-Za-z0-9_-]")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("keygen: unexpected argument %q", rest[0])
+	}
+	k, err := cookiesession.GenerateKey(*id)
+	if err != nil {
+		return usagef("keygen: %s", bare(err))
+	}
+	_, err = fmt.Fprintln(e.stdout, cookiesession.FormatKeys(k))
+	return err
+}
+
+// ttlFlag is -ttl: a duration that remembers whether it was given.
+type ttlFlag struct {
+	d   time.Duration
+	set bool
+}
+
+func (f *ttlFlag) String() string {
+	if !f.set {
+		return "default"
+	}
+	return f.d.String()
+}
+
+func (f *ttlFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("want a duration such as 30m, 2h or 0 (browser close)")
+	}
+	if d < 0 {
+		return errors.New("must not be negative")
+	}
+	f.d, f.set = d, true
+	return nil
+}
+
+// codecFlags are the flags seal and open share.
+type codecFlags struct {
+	name   string
+	keys   string
+	maxAge time.Duration
+}
+
+func (cf *codecFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&cf.name, "name", cookiesession.DefaultName, "cookie name")
+	fs.StringVar(&cf.keys, "keys", "", "keys as written by keygen (default $"+keysEnv+")")
+	fs.DurationVar(&cf.maxAge, "max-age", cookiesession.DefaultMaxAge, "the codec's Config.MaxAge")
+}
+
+// codec returns the Codec the flags describe, with its clock fixed at now.
+// Missing or malformed keys are a usage error: seal and open never invent
+// a key.
+func (cf *codecFlags) codec(e env, now time.Time) (*cookiesession.Codec, error) {
+	text := cf.keys
+	if text == "" {
+		text = e.getenv(keysEnv)
+	}
+	if strings.TrimSpace(text) == "" {
+		return nil, usagef("no keys: set %s or pass -keys (make one with: cookiesession keygen)", keysEnv)
+	}
+	keys, err := cookiesession.ParseKeys(text)
+	if err != nil {
+		return nil, usagef("bad keys: %s", bare(err))
+	}
+	c, err := cookiesession.NewCodec(cookiesession.Config{
+		Name:   cf.name,
+		Keys:   keys,
+		MaxAge: cf.maxAge,
+		Now:    func() time.Time { return now },
+	})
+	if err != nil {
+		return nil, usagef("%s", bare(err))
+	}
+	return c, nil
+}
+
+// bare returns err's message without the library's "cookiesession: "
+// prefix, to be wrapped in another message.
+func bare(err error) string {
+	return strings.TrimPrefix(err.Error(), "cookiesession: ")
+}
+
+// seal reads a JSON object on stdin and prints the sealed cookie value.
+func seal(args []string, e env) error {
+	fs := flag.NewFlagSet("seal", flag.ContinueOnError)
+	var cf codecFlags
+	cf.register(fs)
+	var ttl ttlFlag
+	fs.Var(&ttl, "ttl", "session expiry (SetExpiry); 0 = browser close")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("seal: unexpected argument %q (the data goes on stdin)", rest[0])
+	}
+	codec, err := cf.codec(e, time.Now())
+	if err != nil {
+		return err
+	}
+	data, err := readJSONObject(e.stdin)
+	if err != nil {
+		return fmt.Errorf("cookiesession: stdin: %w", err)
+	}
+	s := codec.New()
+	for k, v := range data {
+		s.Set(k, fromJSON(v))
+	}
+	if ttl.set {
+		s.SetExpiry(ttl.d)
+	}
+	value, err := codec.Encode(s)
+	switch {
+	case err != nil:
+		return err
+	case value == "":
+		return errors.New("cookiesession: nothing to seal: an empty session has no cookie")
+	}
+	_, err = fmt.Fprintln(e.stdout, value)
+	return err
+}
+
+// readJSONObject reads exactly one JSON object, keeping numbers as
+// json.Number.
+func readJSONObject(r io.Reader) (map[string]any, error) {
+	dec := json.NewDecoder(io.LimitReader(r, maxInput))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("no JSON object")
+		}
+		return nil, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("want a JSON object, got %s", jsonKind(v))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("data after the JSON object")
+	}
+	return m, nil
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case json.Number:
+		return "a number"
+	case string:
+		return "a string"
+	case []any:
+		return "an array"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// fromJSON turns json.Numbers into int64 (integers that fit) or float64,
+// recursively.
+func fromJSON(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return i
+		}
+		f, _ := v.Float64() // the decoder checked the syntax; out of range is ±Inf
+		return f
+	case map[string]any:
+		for k, x := range v {
+			v[k] = fromJSON(x)
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = fromJSON(x)
+		}
+	}
+	return v
+}
+
+// openOutput is what open prints.
+type openOutput struct {
+	Data         map[string]any    `json:"data"`
+	ID           string            `json:"id"`
+	KeyID        string            `json:"key_id"`
+	Created      string            `json:"created"`
+	Sealed       string            `json:"sealed,omitempty"`
+	Expiry       expiryOutput      `json:"expiry"`
+	KeyDeadlines map[string]string `json:"key_deadlines"`
+	Flashes      []any             `json:"flashes,omitempty"`
+}
+
+type expiryOutput struct {
+	// Policy is Session.ExpiryPolicy: "default", "browser-close",
+	// "idle <duration>" or "at <RFC 3339 UTC>".
+	Policy                string `json:"policy"`
+	ExpiresAtBrowserClose bool   `json:"expires_at_browser_close"`
+	// ExpiryAge and ExpiryDate are the library's: what the session would
+	// get if it were sealed again now.
+	ExpiryAge        string `json:"expiry_age"`
+	ExpiryAgeSeconds int64  `json:"expiry_age_seconds"`
+	ExpiryDate       string `json:"expiry_date"`
+	// Deadline is Session.Deadline: when this cookie, as sealed, stops
+	// opening under the codec's limits (-max-age).
+	Deadline string `json:"deadline,omitempty"`
+}
+
+// open opens a cookie value and prints its session as JSON.
+func open(args []string, e env) error {
+	fs := flag.NewFlagSet("open", flag.ContinueOnError)
+	var cf codecFlags
+	cf.register(fs)
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	codec, err := cf.codec(e, time.Now()) // before stdin: no keys, no waiting on a terminal
+	if err != nil {
+		return err
+	}
+	var value string
+	switch len(rest) {
+	case 0:
+		b, err := io.ReadAll(io.LimitReader(e.stdin, maxInput))
+		if err != nil {
+			return fmt.Errorf("cookiesession: reading stdin: %w", err)
+		}
+		value = string(b)
+	case 1:
+		value = rest[0]
+	default:
+		return usagef("open: want one cookie value, got %d arguments (flags go before the value)", len(rest))
+	}
+	value = strings.TrimSpace(value)
+	value = strings.TrimPrefix(value, codec.Name()+"=")
+	if value == "" {
+		return usagef("open: no cookie value (give it as the argument or on stdin)")
+	}
+	s, err := codec.Decode(value)
+	if err != nil {
+		return err
+	}
+	out := openOutput{
+		Data:         sessionData(s),
+		ID:           s.ID(),
+		KeyID:        s.KeyID(),
+		Created:      s.CreatedAt().UTC().Format(time.RFC3339),
+		KeyDeadlines: keyDeadlines(s),
+	}
+	for _, f := range s.Flashes() {
+		out.Flashes = append(out.Flashes, jsonable(f))
+	}
+	age := s.ExpiryAge()
+	out.Expiry = expiryOutput{
+		Policy:                s.ExpiryPolicy(),
+		ExpiresAtBrowserClose: s.ExpiresAtBrowserClose(),
+		ExpiryAge:             age.String(),
+		ExpiryAgeSeconds:      int64(age / time.Second),
+		ExpiryDate:            s.ExpiryDate().UTC().Format(time.RFC3339),
+	}
+	// A session Decode opened always came from a cookie, so neither is
+	// zero; the checks keep the fields out rather than print year 1.
+	if t := s.SealedAt(); !t.IsZero() {
+		out.Sealed = t.UTC().Format(time.RFC3339)
+	}
+	if t := s.Deadline(); !t.IsZero() {
+		out.Expiry.Deadline = t.UTC().Format(time.RFC3339)
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// keyDeadlines returns KeyExpiry, as RFC 3339 UTC, of every key that has
+// one.
+func keyDeadlines(s *cookiesession.Session) map[string]string {
+	m := map[string]string{}
+	for _, k := range s.Keys() {
+		if t, ok := s.KeyExpiry(k); ok {
+			m[k] = t.UTC().Format(time.RFC3339)
+		}
+	}
+	return m
+}
+
+// sessionData returns the session's values in a form encoding/json
+// prints.
+func sessionData(s *cookiesession.Session) map[string]any {
+	m := map[string]any{}
+	for _, k := range s.Keys() {
+		if v, ok := s.Get(k); ok {
+			m[k] = jsonable(v)
+		}
+	}
+	return m
+}
