@@ -75,6 +75,7 @@ func (c *Codec) split(v string) []string {
 // cookie named NAME, in order, and the first of each NAME.i.
 type cookieSet struct {
 	first   []string
+	firstAt [maxCookieTries]string // backs first
 	chunks  [maxChunks]string
 	present uint32 // bit i: NAME.i was sent
 	size    int    // bytes of the chunks NAME.1 and up
@@ -84,6 +85,9 @@ func (c *Codec) add(cs *cookieSet, name, value string) {
 	if name == c.name {
 		if len(cs.first) == maxCookieTries {
 			return // a request cannot make the server try more
+		}
+		if cs.first == nil {
+			cs.first = cs.firstAt[:0]
 		}
 		cs.first = append(cs.first, value)
 		return

@@ -17,7 +17,9 @@ import (
 	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -179,6 +181,7 @@ type Codec struct {
 	now       func() time.Time
 	rand      io.Reader // nil: crypto/rand; tests fix it for FORMAT.md's vectors
 	cookie    http.Cookie
+	attrs     string // "; Path=/; HttpOnly; Secure; SameSite=Lax" and the like
 	refresh   float64
 	logger    *slog.Logger
 	verify    func(*Session) error
@@ -308,14 +311,16 @@ func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error)
 	if deadline <= now {
 		return "", 0, nil
 	}
+	// A value that did not encode when it was set has no msgpack form;
+	// encoding it again gives the reason (rare, so not kept per entry).
 	for i := range s.entries {
-		if s.entries[i].err != nil {
-			return "", 0, fmt.Errorf("cookiesession: value of key %q: %w", s.entries[i].key, s.entries[i].err)
+		if e := &s.entries[i]; e.raw == nil {
+			return "", 0, fmt.Errorf("cookiesession: value of key %q: %w", e.key, whyNotEncoded(e.val))
 		}
 	}
 	for i := range s.flashes {
-		if s.flashes[i].err != nil {
-			return "", 0, fmt.Errorf("cookiesession: flash message: %w", s.flashes[i].err)
+		if s.flashes[i].raw == nil {
+			return "", 0, fmt.Errorf("cookiesession: flash message: %w", whyNotEncoded(s.flashes[i].val))
 		}
 	}
 	if s.mode != expiryBrowserClose {
@@ -439,7 +444,7 @@ func (c *Codec) seal(k *sealKey, payload []byte, now int64, bp *[]byte) (string,
 
 	// Scratch layout after the payload: iv||ciphertext, then ts|inner|mac.
 	start := len(payload)
-	buf := grow(payload, aesBlock+len(payload)+midLen)
+	buf := grow(payload, aesBlock+len(payload)+midLen+ctrScratch)
 	*bp = buf
 	payload = buf[:start]
 	ivct := buf[start : start+aesBlock+len(payload)]
@@ -447,7 +452,7 @@ func (c *Codec) seal(k *sealKey, payload []byte, now int64, bp *[]byte) (string,
 	if err := c.readIV(iv); err != nil {
 		return "", fmt.Errorf("cookiesession: reading IV: %w", err)
 	}
-	cipher.NewCTR(k.block, iv).XORKeyStream(ivct[aesBlock:], payload)
+	xorCTR(k.block, iv, ivct[aesBlock:], payload, buf[len(buf)-ctrScratch:])
 
 	mid := buf[start+len(ivct) : start+len(ivct)+midLen]
 	n := copy(mid, tsb)
@@ -477,7 +482,7 @@ func unseal(k *sealKey, namePipe []byte, value string, bp *[]byte) ([]byte, erro
 	// Scratch: the value, its decoding (mid), and the decoding of mid's
 	// inner part, each shorter than the one before.
 	n := len(value)
-	buf := grow((*bp)[:0], n+2*b64.DecodedLen(n))
+	buf := grow((*bp)[:0], n+2*b64.DecodedLen(n)+ctrScratch)
 	*bp = buf
 	src := append(buf[:0], value...)
 	mid, err := decodeStrict(buf[n:n], src)
@@ -519,7 +524,7 @@ func unseal(k *sealKey, namePipe []byte, value string, bp *[]byte) ([]byte, erro
 		return nil, invalid("ciphertext too short", nil)
 	}
 	plain := make([]byte, len(ivct)-aesBlock)
-	cipher.NewCTR(k.block, ivct[:aesBlock]).XORKeyStream(plain, ivct[aesBlock:])
+	xorCTR(k.block, ivct[:aesBlock], plain, ivct[aesBlock:], buf[len(buf)-ctrScratch:])
 	return plain, nil
 }
 
@@ -527,6 +532,35 @@ const (
 	aesBlock = 16
 	macLen   = 32
 )
+
+// ctrScratch is the longest input xorCTR encrypts block by block.
+const ctrScratch = 256
+
+// xorCTR sets dst to src XOR the AES-CTR keystream of block from iv,
+// exactly as cipher.NewCTR(block, iv).XORKeyStream(dst, src) does (the
+// counter is the whole 16-byte IV, big-endian). For inputs of up to
+// ctrScratch bytes it builds the keystream itself in scratch: the standard
+// library's CTR copies the cipher's whole key schedule into a new 512-byte
+// object on every call, which costs more than the few blocks a cookie
+// holds. TestXORCTR checks it against cipher.NewCTR.
+func xorCTR(block cipher.Block, iv, dst, src, scratch []byte) {
+	if len(src) > ctrScratch || len(scratch) < ctrScratch {
+		cipher.NewCTR(block, iv).XORKeyStream(dst, src)
+		return
+	}
+	ks := scratch[:(len(src)+aesBlock-1)/aesBlock*aesBlock]
+	hi := binary.BigEndian.Uint64(iv[:8])
+	lo := binary.BigEndian.Uint64(iv[8:aesBlock])
+	for i := 0; i < len(ks); i += aesBlock {
+		binary.BigEndian.PutUint64(ks[i:], hi)
+		binary.BigEndian.PutUint64(ks[i+8:], lo)
+		block.Encrypt(ks[i:i+aesBlock], ks[i:i+aesBlock])
+		if lo++; lo == 0 {
+			hi++
+		}
+	}
+	subtle.XORBytes(dst, src, ks)
+}
 
 var b64 = base64.URLEncoding // securecookie's choice: padded, URL alphabet
 
@@ -598,6 +632,14 @@ func (c *Codec) readIV(iv []byte) error {
 	}
 	rand.Read(iv) // never fails since Go 1.24
 	return nil
+}
+
+// whyNotEncoded says why v had no msgpack form when it was set.
+func whyNotEncoded(v any) error {
+	if _, err := encodeValue(v); err != nil {
+		return err
+	}
+	return fmt.Errorf("%T did not encode when it was set", v) // it changed since
 }
 
 // largestKeys names the three biggest values, to say what grew.

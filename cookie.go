@@ -45,6 +45,9 @@ func (c *Codec) setCookieTemplate(cfg Config) error {
 	}
 	ck.Value = ""
 	c.cookie = ck
+	// The attributes as http.Cookie.String writes them, for
+	// setCookieHeader: everything after "name=".
+	c.attrs = strings.TrimPrefix(ck.String(), c.name+"=")
 	return nil
 }
 

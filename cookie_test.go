@@ -277,3 +277,34 @@ func TestCookie_ValidCookieNameMatchesNetHTTP(t *testing.T) {
 		t.Error("the empty name is valid")
 	}
 }
+
+// setCookieHeader skips http.Cookie.String's per-byte sanitising; what it
+// writes must still parse to the same cookie, for every attribute set.
+func TestCookie_SetCookieHeaderMatchesNetHTTP(t *testing.T) {
+	for _, cfg := range []Config{
+		{},
+		{Insecure: true},
+		{Name: "__Host-s", SameSite: http.SameSiteStrictMode},
+		{Name: "sid", Path: "/app/", Domain: "example.com", SameSite: http.SameSiteNoneMode},
+	} {
+		c, _ := newTestCodec(t, cfg)
+		s := c.New()
+		s.Set("user", "alice")
+		want, err := c.Cookie(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, maxAge := range []int64{int64(want.MaxAge), 0} {
+			want.MaxAge = int(maxAge)
+			got, err := http.ParseSetCookie(c.setCookieHeader(want.Name, want.Value, maxAge))
+			if err != nil {
+				t.Fatalf("%+v: %v", cfg, err)
+			}
+			ref, _ := http.ParseSetCookie(want.String())
+			if got.Name != ref.Name || got.Value != ref.Value || got.Path != ref.Path || got.Domain != ref.Domain ||
+				got.MaxAge != ref.MaxAge || got.HttpOnly != ref.HttpOnly || got.Secure != ref.Secure || got.SameSite != ref.SameSite {
+				t.Errorf("%+v, Max-Age %d:\n got %q\nwant %q", cfg, maxAge, c.setCookieHeader(want.Name, want.Value, maxAge), want.String())
+			}
+		}
+	}
+}

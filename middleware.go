@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -88,9 +89,10 @@ func (c *Codec) Middleware(next http.Handler) http.Handler {
 // The session lives inside it so that a request costs one allocation here.
 type sessionWriter struct {
 	http.ResponseWriter
-	c         *Codec
-	s         Session
-	committed bool
+	c          *Codec
+	s          Session
+	committed  bool
+	setCookies [1]string // room for the usual single Set-Cookie header
 }
 
 // commit adds the session's headers, once, before the status line goes out.
@@ -107,59 +109,82 @@ func (w *sessionWriter) commit(status int) {
 	}
 	h := w.ResponseWriter.Header()
 	addVary(h, "Cookie")
-	cookies, err := w.c.responseCookies(s, status)
+	cookies, err := w.c.responseCookies(s, status, w.setCookies[:0])
 	s.modified = false
 	if err != nil {
 		w.c.log().LogAttrs(context.Background(), slog.LevelError,
 			"cookiesession: session not saved", slog.String("cookie", w.c.name), slog.String("error", err.Error()))
 		return
 	}
-	for _, ck := range cookies {
-		h.Add("Set-Cookie", ck.String())
-	}
 	if len(cookies) > 0 {
+		if prev := h["Set-Cookie"]; len(prev) > 0 {
+			cookies = append(prev, cookies...)
+		}
+		h["Set-Cookie"] = cookies
 		addNoStore(h)
 	}
 }
 
-// responseCookies decides what cookies, if any, the response carries for s:
-// the sealed session (one cookie, or its chunks) and deletions for every
-// session cookie the request carried that is no longer needed.
-func (c *Codec) responseCookies(s *Session, status int) ([]*http.Cookie, error) {
+// responseCookies appends to out the Set-Cookie headers, if any, the
+// response carries for s: the sealed session (one cookie, or its chunks) and
+// deletions for every session cookie the request carried that is no longer
+// needed.
+func (c *Codec) responseCookies(s *Session, status int, out []string) ([]string, error) {
 	now := c.unixNow()
 	dropExpired(&s.entries, now)
 	empty := len(s.entries) == 0 && len(s.flashes) == 0
 	if !empty && (status >= 500 || !s.modified && !c.stale(s, now)) {
 		return nil, nil
 	}
-	var parts []string
-	var maxAge int64
+	used := 0 // cookies the sealed session takes
 	if !empty {
-		v, age, err := c.encodeLocked(s)
+		v, maxAge, err := c.encodeLocked(s)
 		if err != nil {
 			return nil, err
 		}
 		if v != "" { // "" when it expired while the handler ran
-			parts, maxAge = c.split(v), age
+			if c.cookiesFor(len(v)) == 1 {
+				out = append(out, c.setCookieHeader(c.name, v, maxAge))
+				used = 1
+			} else {
+				for i, p := range c.split(v) {
+					out = append(out, c.setCookieHeader(c.chunkName(i), p, maxAge))
+					used++
+				}
+			}
 		}
 	}
-	var out []*http.Cookie
-	for i, p := range parts {
-		ck := c.sealedCookie(p, maxAge)
-		ck.Name = c.chunkName(i)
-		out = append(out, ck)
+	if used == 0 && s.hadCookie {
+		out = append(out, c.deletion().String())
 	}
-	if len(parts) == 0 && s.hadCookie {
-		out = append(out, c.deletion())
-	}
-	for i := max(len(parts), 1); i < maxChunks; i++ {
+	for i := max(used, 1); i < maxChunks; i++ {
 		if s.chunksIn&(1<<i) != 0 {
 			ck := c.deletion()
 			ck.Name = c.chunkName(i)
-			out = append(out, ck)
+			out = append(out, ck.String())
 		}
 	}
 	return out, nil
+}
+
+// setCookieHeader formats the Set-Cookie header for one session cookie. It
+// is http.Cookie.String without the per-byte sanitising: sealed values and
+// chunk prefixes consist of cookie-safe bytes by construction, and the
+// attributes were validated once by NewCodec.
+func (c *Codec) setCookieHeader(name, value string, maxAge int64) string {
+	var num [20]byte
+	age := strconv.AppendInt(num[:0], maxAge, 10)
+	var b strings.Builder
+	b.Grow(len(name) + 1 + len(value) + len("; Max-Age=") + len(age) + len(c.attrs))
+	b.WriteString(name)
+	b.WriteByte('=')
+	b.WriteString(value)
+	if maxAge > 0 {
+		b.WriteString("; Max-Age=")
+		b.Write(age)
+	}
+	b.WriteString(c.attrs)
+	return b.String()
 }
 
 // stale reports whether an unchanged session opened from a cookie should be
@@ -184,6 +209,10 @@ func (c *Codec) stale(s *Session, now int64) bool {
 
 // addVary adds value to the Vary header unless it is already listed.
 func addVary(h http.Header, value string) {
+	if len(h["Vary"]) == 0 {
+		h["Vary"] = []string{value}
+		return
+	}
 	for _, line := range h.Values("Vary") {
 		for _, v := range strings.Split(line, ",") {
 			if v = strings.TrimSpace(v); v == "*" || strings.EqualFold(v, value) {
@@ -197,6 +226,10 @@ func addVary(h http.Header, value string) {
 // addNoStore makes sure no shared cache stores a response that carries a
 // session cookie, keeping whatever stricter directives are already there.
 func addNoStore(h http.Header) {
+	if len(h["Cache-Control"]) == 0 {
+		h["Cache-Control"] = []string{"no-store"}
+		return
+	}
 	// Every line, not just the first: h.Set below replaces them all.
 	cc := strings.Join(h.Values("Cache-Control"), ", ")
 	for _, v := range strings.Split(cc, ",") {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"sort"
 	"time"
+	"unsafe"
 )
 
 // This file holds the sealed payload: the msgpack envelope that carries a
@@ -499,9 +500,13 @@ func (c *Codec) parse(st *state, plain []byte, now int64) error {
 
 	n := r.length("data", 0x80)
 	if r.err == nil && n > 0 {
-		st.entries = make([]entry, n)
+		// Room for a couple of Sets without growing: a request that
+		// opens a session often adds a key before sealing it again.
+		st.entries = make([]entry, n, n+2)
 	}
-	var keys string // one allocation backs every key
+	// plain is never written again (values are decoded from it, never in
+	// place), so it can back the keys directly instead of a copy.
+	keys := unsafe.String(unsafe.SliceData(plain), len(plain))
 	for i := 0; i < n && r.err == nil; i++ {
 		k := r.str("key")
 		raw := r.value()
@@ -510,9 +515,6 @@ func (c *Codec) parse(st *state, plain []byte, now int64) error {
 		}
 		if i > 0 && string(k) <= st.entries[i-1].key {
 			return invalid("data keys are not in strictly increasing order", nil)
-		}
-		if keys == "" {
-			keys = string(plain)
 		}
 		start := r.i - len(raw) - len(k)
 		st.entries[i] = entry{key: keys[start : start+len(k)], raw: raw}
@@ -547,6 +549,9 @@ func (c *Codec) parse(st *state, plain []byte, now int64) error {
 	}
 
 	if deadline, why := c.cookieDeadline(st); now >= deadline {
+		if why == "" {
+			why = fmt.Sprintf("deadline %s passed", time.Unix(st.deadline, 0).UTC().Format(time.RFC3339))
+		}
 		return &sessionError{kind: ErrExpired, reason: why}
 	}
 	dropExpired(&st.entries, now)
@@ -556,10 +561,10 @@ func (c *Codec) parse(st *state, plain []byte, now int64) error {
 // cookieDeadline returns when a sealed session stops opening: the deadline
 // it carries, brought forward by the codec's current MaxAge (for the default
 // and browser-close policies) and AbsoluteTimeout, so that tightening either
-// takes effect at once. why names the limit that decides.
+// takes effect at once. why names the codec limit that decides, or is ""
+// when the sealed deadline does.
 func (c *Codec) cookieDeadline(st *state) (deadline int64, why string) {
 	deadline = st.deadline
-	why = fmt.Sprintf("deadline %s passed", time.Unix(st.deadline, 0).UTC().Format(time.RFC3339))
 	if (st.mode == expiryDefault || st.mode == expiryBrowserClose) && st.sealed+c.maxAge < deadline {
 		deadline, why = st.sealed+c.maxAge, "idle for longer than MaxAge"
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -66,7 +67,6 @@ type entry struct {
 	val      any
 	hasVal   bool
 	deadline int64 // Unix seconds after which the key is gone; 0 = none
-	err      error // why val could not be encoded; Encode reports it
 }
 
 // load opens the request's session cookie on first touch. The first cookie
@@ -118,6 +118,9 @@ func (s *Session) index(key string) (int, bool) {
 
 // dropExpired removes the entries whose TTL has passed at now.
 func dropExpired(entries *[]entry, now int64) {
+	if !slices.ContainsFunc(*entries, func(e entry) bool { return e.deadline != 0 && now >= e.deadline }) {
+		return // the common case: copying entries would cost write barriers
+	}
 	kept := (*entries)[:0]
 	for _, e := range *entries {
 		if e.deadline == 0 || now < e.deadline {
@@ -223,8 +226,8 @@ func (s *Session) SetWithTTL(key string, value any, ttl time.Duration) {
 
 func (s *Session) set(key string, value any, deadline int64) {
 	s.load()
-	raw, err := encodeValue(value)
-	e := entry{key: key, raw: raw, val: value, hasVal: true, deadline: deadline, err: err}
+	raw, _ := encodeValue(value) // nil if it does not encode: Encode says why
+	e := entry{key: key, raw: raw, val: value, hasVal: true, deadline: deadline}
 	i, ok := s.index(key)
 	if ok {
 		s.entries[i] = e
@@ -411,8 +414,8 @@ func (s *Session) AddFlash(v any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.load()
-	raw, err := encodeValue(v)
-	s.flashes = append(s.flashes, entry{raw: raw, val: v, hasVal: true, err: err})
+	raw, _ := encodeValue(v) // nil if it does not encode: Encode says why
+	s.flashes = append(s.flashes, entry{raw: raw, val: v, hasVal: true})
 	s.modified = true
 }
 
@@ -468,6 +471,7 @@ func encodeValue(v any) ([]byte, error) {
 	e.buf.Reset()
 	e.enc.Reset(&e.buf)
 	e.enc.UseCompactInts(true)
+	e.enc.SetSortMapKeys(true) // one encoding per value, whatever Go's map order
 	if err := e.enc.Encode(v); err != nil {
 		return nil, fmt.Errorf("msgpack cannot encode %T: %w", v, err)
 	}
