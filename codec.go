@@ -506,8 +506,9 @@ func unseal(k *sealKey, namePipe []byte, value string, bp *[]byte) ([]byte, erro
 	h := k.mac()
 	h.Write(namePipe)
 	h.Write(signed)
-	var sum [macLen]byte
-	ok := hmac.Equal(h.Sum(sum[:0]), mac)
+	// The MAC is summed into the CTR scratch at the end of buf, unused
+	// until decryption: a local array would escape through hash.Hash.
+	ok := hmac.Equal(h.Sum(buf[len(buf)-ctrScratch:][:0]), mac)
 	k.putMAC(h)
 	if !ok {
 		return nil, invalid("MAC does not verify (tampered, another cookie name, or another key)", nil)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -873,4 +874,42 @@ func TestHarness(t *testing.T) {
 	if string(plain) != string(env) {
 		t.Fatal("securecookie and the floor disagree on the payload")
 	}
+}
+
+// The machine's own ceiling for the parallel rows: a loop of integer
+// arithmetic that touches no memory, serial and on every core. A 2-vCPU
+// virtual machine whose vCPUs share a physical core scales well below 2×
+// even here.
+
+func spin(x uint64) uint64 {
+	for i := 0; i < 1000; i++ {
+		x = x*6364136223846793005 + 1442695040888963407
+	}
+	return x
+}
+
+var spinSink atomic.Uint64
+
+func BenchmarkCalibrationSpin(b *testing.B) {
+	b.ReportAllocs()
+	x := uint64(1)
+	cpu := startCPU()
+	for b.Loop() {
+		x = spin(x)
+	}
+	cpu.report(b)
+	spinSink.Store(x)
+}
+
+func BenchmarkParallelCalibrationSpin(b *testing.B) {
+	b.ReportAllocs()
+	cpu := startCPU()
+	b.RunParallel(func(pb *testing.PB) {
+		x := uint64(1)
+		for pb.Next() {
+			x = spin(x)
+		}
+		spinSink.Store(x)
+	})
+	cpu.report(b)
 }
