@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Comparison benchmarks for cookiesession: see BENCHMARKS-draft.md.
+# Comparison benchmarks for cookiesession: see BENCHMARKS.md at the repository root.
 #
 #   bash benchmarks/run.sh            full run: COUNT interleaved rounds, benchstat, ratio table
 #   QUICK=1 bash benchmarks/run.sh    CI regression guard: every benchmark once with

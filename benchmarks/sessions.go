@@ -3,7 +3,7 @@
 // CookieStore) and with the floor: the raw primitives its wire format needs.
 //
 // It is a nested module so that the library's users never download the
-// peers. Run it with benchmarks/run.sh; see BENCHMARKS-draft.md.
+// peers. Run it with benchmarks/run.sh; see BENCHMARKS.md at the repository root.
 package benchmarks
 
 import (
