@@ -57,9 +57,9 @@ func FromContext(ctx context.Context) *Session {
 // A response with a 5xx status saves no changes (deletions still go out).
 // A cookie that is invalid, expired or sealed with an unknown key gives the
 // handler an empty session and, once the handler has touched the session,
-// is deleted; the event is logged with its
-// reason, never with the cookie's contents. If the request carries several
-// cookies with the session's name, the first one that opens is used.
+// is deleted; the event is logged with its reason, never with the cookie's
+// contents. If the request carries several cookies with the session's name,
+// the first one that opens is used (at most four are tried).
 func (c *Codec) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &sessionWriter{ResponseWriter: w, c: c}
