@@ -940,20 +940,7 @@ func TestAttack_MsgpackUnderValidSeal(t *testing.T) {
 // deflateRaw is compressedMarker followed by the raw DEFLATE of p, whether
 // or not that is shorter.
 func deflateRaw(t *testing.T, p []byte) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	b.WriteByte(compressedMarker)
-	w, err := flate.NewWriter(&b, flate.BestCompression)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(p); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return lgRawDeflate(t, p, flate.BestCompression)
 }
 
 func TestAttack_LogNeverShowsValue(t *testing.T) {
