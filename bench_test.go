@@ -183,3 +183,47 @@ func TestBenchSessionSizes(t *testing.T) {
 		t.Fatalf("SMALL user_id = %v, %v", id, ok)
 	}
 }
+
+// BenchmarkChunked10KB: Cookies and DecodeCookies of a 10 KB session over
+// three cookies (MaxCookies 4).
+func BenchmarkChunked10KB(b *testing.B) {
+	c := lgCodec(b, Config{MaxCookies: 4})
+	s := c.New()
+	lgFill10KB(s)
+	set := lgSetCookies(lgMustCookies(b, c, s))
+	b.ReportAllocs()
+	for b.Loop() {
+		cks, err := c.Cookies(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.DecodeCookies(cks[:len(set)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(lgCookieBytes(set)), "cookie-bytes") // after the loop, which resets metrics
+}
+
+// BenchmarkCompressLarge: Encode and Decode of the LARGE session with
+// Compress off and on; cookie-bytes shows the size saved.
+func BenchmarkCompressLarge(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(map[bool]string{false: "off", true: "on"}[on], func(b *testing.B) {
+			c := lgCodec(b, Config{Compress: on})
+			s := c.New()
+			fillLarge(s)
+			v := mustEncode(b, c, s)
+			b.ReportAllocs()
+			for b.Loop() {
+				v, err := c.Encode(s)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := c.Decode(v); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(c.name)+1+len(v)), "cookie-bytes")
+		})
+	}
+}
