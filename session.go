@@ -41,7 +41,6 @@ type Session struct {
 	accessed  bool     // the handler touched the session
 	hadCookie bool     // the request carried a cookie with the session's name
 	chunksIn  uint32   // bit i: the request carried chunk cookie NAME.i
-	openErr   error    // why that cookie did not open
 }
 
 // state is everything a cookie carries, plus whether it changed.
@@ -71,7 +70,7 @@ type entry struct {
 
 // load opens the request's session cookie on first touch. The first cookie
 // with the session's name that opens (with its chunks) wins; if none does,
-// the session starts empty and openErr says why.
+// the session starts empty and the reason is logged.
 func (s *Session) load() {
 	s.accessed = true
 	if !s.unopened {
@@ -93,7 +92,6 @@ func (s *Session) load() {
 		s.state = st
 		return
 	}
-	s.openErr = err
 	s.c.logRejected(err)
 }
 
