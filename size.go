@@ -13,7 +13,7 @@ func (s *Session) Size() int {
 	if p == 0 {
 		return 0
 	}
-	return s.c.cookieBytes(s.c.sealedLen(p))
+	return s.c.cookieBytes(s.c.sealedLen(p, s.c.unixNow()))
 }
 
 // Room returns how many more bytes of payload the session can take before
@@ -30,13 +30,14 @@ func (s *Session) Room() int {
 	if p == 0 {
 		p = s.c.emptyPayloadLen(s)
 	}
+	now := s.c.unixNow() // one clock read for the whole search
 	lo, hi := 0, maxPayload // the largest payload that fits lies in [lo, hi]
-	if s.c.cookiesFor(s.c.sealedLen(lo)) == 0 {
+	if s.c.cookiesFor(s.c.sealedLen(lo, now)) == 0 {
 		return -p
 	}
 	for lo < hi {
 		mid := (lo + hi + 1) / 2
-		if s.c.cookiesFor(s.c.sealedLen(mid)) > 0 {
+		if s.c.cookiesFor(s.c.sealedLen(mid, now)) > 0 {
 			lo = mid
 		} else {
 			hi = mid - 1
@@ -70,9 +71,10 @@ func (c *Codec) emptyPayloadLen(s *Session) int {
 	return len(c.appendPayload(nil, &empty, now, c.deadline(&empty, now)))
 }
 
-// sealedLen is the length of the value that seals a payload of p bytes.
-func (c *Codec) sealedLen(p int) int {
-	ts := len(strconv.FormatInt(c.unixNow(), 10))
+// sealedLen is the length of the value that seals a payload of p bytes at
+// now.
+func (c *Codec) sealedLen(p int, now int64) int {
+	ts := len(strconv.FormatInt(now, 10))
 	mid := ts + 1 + b64.EncodedLen(aesBlock+p) + 1 + macLen
 	return len(c.keys.PrimaryID()) + 1 + b64.EncodedLen(mid)
 }
