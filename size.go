@@ -30,7 +30,7 @@ func (s *Session) Room() int {
 	if p == 0 {
 		p = s.c.emptyPayloadLen(s)
 	}
-	now := s.c.unixNow() // one clock read for the whole search
+	now := s.c.unixNow()    // one clock read for the whole search
 	lo, hi := 0, maxPayload // the largest payload that fits lies in [lo, hi]
 	if s.c.cookiesFor(s.c.sealedLen(lo, now)) == 0 {
 		return -p
