@@ -758,40 +758,33 @@ func BenchmarkPayloadRoundTrip_2KB_floor(b *testing.B)  { benchFloorRoundTrip(b,
 // The SMALL round trips on every core (GOMAXPROCS goroutines at least); set
 // against their serial versions above, ns/op shows how they scale.
 
-func BenchmarkParallelCodecRoundTrip_SMALL_lib(b *testing.B) {
-	f := getFixture(b, "SMALL")
+// benchParallel runs the round trip rt on every core and reports the cookie
+// it makes.
+func benchParallel(b *testing.B, rt func() (string, error)) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := startCPU()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := libRoundTrip(f, f.lib, f.libCookie); err != nil {
+			if _, err := rt(); err != nil {
 				b.Error(err)
 				return
 			}
 		}
 	})
 	cpu.report(b)
-	v, _ := libRoundTrip(f, f.lib, f.libCookie)
+	v, _ := rt()
 	reportCookie(b, v)
+}
+
+func BenchmarkParallelCodecRoundTrip_SMALL_lib(b *testing.B) {
+	f := getFixture(b, "SMALL")
+	benchParallel(b, func() (string, error) { return libRoundTrip(f, f.lib, f.libCookie) })
 }
 
 func BenchmarkParallelCodecRoundTrip_SMALL_naive(b *testing.B) {
 	f := getFixture(b, "SMALL")
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu := startCPU()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := naiveRoundTrip(f, f.naive, f.naiveCookie); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	cpu.report(b)
-	v, _ := naiveRoundTrip(f, f.naive, f.naiveCookie)
-	reportCookie(b, v)
+	benchParallel(b, func() (string, error) { return naiveRoundTrip(f, f.naive, f.naiveCookie) })
 }
 
 func BenchmarkParallelFloorRoundTrip_SMALL(b *testing.B) {
