@@ -188,13 +188,13 @@ func atkWantRejected(t *testing.T, r atkResp, names ...string) {
 }
 
 // atkMaxTries is how many cookies named like the session one request may
-// make the server open: "a few", fixed here so that raising the library's
-// cap fails the test.
-const atkMaxTries = 4
+// make the server open, fixed here so that raising the library's cap fails
+// the test.
+const atkMaxTries = 32
 
 // atkKinds are the sentinel errors; an error must match exactly the one
 // expected (a revocation also matches ErrExpired, which it wraps).
-var atkKinds = []error{ErrInvalid, ErrExpired, ErrUnknownKey, ErrTooLarge, ErrRevoked}
+var atkKinds = []error{ErrInvalid, ErrExpired, ErrUnknownKey, ErrTooLarge, ErrRevoked, ErrClockSkew}
 
 func atkIsKind(err, want error) bool {
 	if !errors.Is(err, want) {
@@ -464,9 +464,13 @@ func TestAttack_Garbage(t *testing.T) {
 			t.Errorf("%d rejection records, want exactly 1", n)
 		}
 	})
-	t.Run("only the first few session cookies are tried", func(t *testing.T) {
-		for bad := 0; bad <= atkMaxTries+1; bad++ {
-			h, cks := header(repeat("session", bad+1), append(repeat("k1.AAAA", bad), good))
+	t.Run("every session cookie is tried, up to the cap", func(t *testing.T) {
+		for bad := 0; bad <= atkMaxTries; bad++ {
+			junk := make([]string, bad) // distinct: identical copies are tried once
+			for i := range junk {
+				junk[i] = fmt.Sprintf("k1.AAA%c", 'A'+i)
+			}
+			h, cks := header(repeat("session", bad+1), append(junk, good))
 			s, err := e.c.DecodeCookies(cks)
 			r := e.send(t, "/", h)
 			if bad < atkMaxTries {
@@ -475,8 +479,12 @@ func TestAttack_Garbage(t *testing.T) {
 				}
 				continue
 			}
+			// Past the cap the good one is not looked at, and with several
+			// candidates nothing is deleted.
 			atkWantErr(t, fmt.Sprintf("%d bad then a good one", bad), s, err, ErrInvalid)
-			atkWantRejected(t, r, "session")
+			if r.body != "len=0" || len(r.set) != 0 {
+				t.Errorf("%d bad then a good one: %q, Set-Cookie %q; want an empty session and no cookie", bad, r.body, r.set)
+			}
 		}
 	})
 
@@ -715,7 +723,7 @@ func TestAttack_Time(t *testing.T) {
 	e := atkNewEnv(t, Config{MaxAge: 2 * time.Hour})
 	start := e.clk.Now()
 	shifted := func(d time.Duration) *Codec {
-		c, err := NewCodec(Config{Keys: e.c.keys, MaxAge: 2 * time.Hour, Now: func() time.Time { return e.clk.Now().Add(d) }})
+		c, err := NewCodec(Config{Name: DefaultName, Keys: e.c.keys, MaxAge: 2 * time.Hour, Now: func() time.Time { return e.clk.Now().Add(d) }})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -747,7 +755,7 @@ func TestAttack_Time(t *testing.T) {
 		{"MaxAge: one second before", 2*time.Hour - time.Second, deflt, nil, "len=1 user=alice"},
 		{"MaxAge: exactly at the deadline", 2 * time.Hour, deflt, ErrExpired, ""},
 		{"MaxAge: expired by a day", 26 * time.Hour, deflt, ErrExpired, ""},
-		{"sealed 61 s in the future", 0, future61, ErrInvalid, ""},
+		{"sealed 61 s in the future", 0, future61, ErrClockSkew, ""},
 		{"sealed 60 s in the future", 0, future60, nil, "len=1 user=alice"},
 		{"sealed 61 s ahead, clock caught up by 1 s", time.Second, future61, nil, "len=1 user=alice"},
 		{"per-key TTL: one second before its end", 10*time.Minute - time.Second, ttlV, nil, "len=2 user=alice"},
@@ -756,6 +764,17 @@ func TestAttack_Time(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e.clk.Set(start.Add(tc.at))
 			s, err := e.c.Decode(tc.value)
+			if tc.want == ErrClockSkew { // refused, kept, logged as skew
+				atkWantErr(t, "Decode", s, err, tc.want)
+				e.logs.Reset()
+				if r := e.send(t, "/", "session="+tc.value); r.body != "len=0" || len(r.set) != 0 {
+					t.Errorf("middleware: %q, Set-Cookie %q; want an empty session and no deletion", r.body, r.set)
+				}
+				if !strings.Contains(e.logs.String(), "clock") {
+					t.Errorf("log %q does not mention the clock", e.logs.String())
+				}
+				return
+			}
 			if tc.want != nil {
 				atkWantErr(t, "Decode", s, err, tc.want)
 				e.logs.Reset()
@@ -790,7 +809,7 @@ func TestAttack_Time(t *testing.T) {
 
 	t.Run("resealed hourly for a day, AbsoluteTimeout 12h", func(t *testing.T) {
 		a := atkNewEnv(t, Config{MaxAge: 2 * time.Hour, AbsoluteTimeout: 12 * time.Hour})
-		noAbs, err := NewCodec(Config{Keys: a.c.keys, MaxAge: 2 * time.Hour, Now: a.clk.Now})
+		noAbs, err := NewCodec(Config{Name: DefaultName, Keys: a.c.keys, MaxAge: 2 * time.Hour, Now: a.clk.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -969,7 +988,7 @@ func TestAttack_LogNeverShowsValue(t *testing.T) {
 	good := mk(e.c, "alice", 0)
 	tampered := []byte(good)
 	tampered[len(tampered)/2] ^= 0x01
-	past, err := NewCodec(Config{Keys: e.c.keys, Now: func() time.Time { return e.clk.Now().Add(-time.Hour) }})
+	past, err := NewCodec(Config{Name: DefaultName, Keys: e.c.keys, Now: func() time.Time { return e.clk.Now().Add(-time.Hour) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1092,25 +1111,25 @@ func TestAttack_Chunks(t *testing.T) {
 		{"NAME.1 dropped", list(a[0], a[2]), ErrInvalid, ""},
 		{"last chunk dropped", list(a[0], a[1]), ErrInvalid, ""},
 		{"first cookie dropped", list(a[1], a[2]), nil, "len=0"},
-		{"NAME.1 twice, forged copy first", list(a[0], forged, a[1], a[2]), ErrInvalid, ""},
+		{"NAME.1 twice, forged copy first", list(a[0], forged, a[1], a[2]), nil, "len=2 user=alice"},
 		{"NAME.1 twice, genuine copy first", list(a[0], a[1], forged, a[2]), nil, "len=2 user=alice"},
 		{"NAME.1 and NAME.2 swapped", list(a[0], ck("session.1", a[2].Value), ck("session.2", a[1].Value)), ErrInvalid, ""},
 		{"last chunk from another session", list(a[0], a[1], b[2]), ErrInvalid, ""},
 		{"first cookie from another session", list(b[0], a[1], a[2]), ErrInvalid, ""},
-		{"extra chunk NAME.3", list(a[0], a[1], a[2], ck("session.3", "AAAA")), ErrInvalid, ""},
-		{"extra chunk NAME.15", list(a[0], a[1], a[2], ck("session.15", "AAAA")), ErrInvalid, ""},
-		{"stray NAME.1 next to a single cookie", list(ck("session", small), ck("session.1", "AAAA")), ErrInvalid, ""},
+		{"extra chunk NAME.3 (ignored)", list(a[0], a[1], a[2], ck("session.3", "AAAA")), nil, "len=2 user=alice"},
+		{"extra chunk NAME.15 (ignored)", list(a[0], a[1], a[2], ck("session.15", "AAAA")), nil, "len=2 user=alice"},
+		{"stray NAME.1 next to a single cookie (ignored)", list(ck("session", small), ck("session.1", "AAAA")), nil, "len=1 user=carol"},
 		{"count 2 of 3 chunks", list(ck("session", "2:"+rest), a[1], a[2]), ErrInvalid, ""},
 		{"count 4 of 3 chunks", list(ck("session", "4:"+rest), a[1], a[2]), ErrInvalid, ""},
 		{"count 5, over MaxCookies", list(ck("session", "5:"+rest), a[1], a[2]), ErrTooLarge, ""},
 		{"count 17, over the hard cap", list(ck("session", "17:"+rest), a[1], a[2]), ErrTooLarge, ""},
 		{"count 99", list(ck("session", "99:"+rest), a[1], a[2]), ErrTooLarge, ""},
 		{"count 1", list(ck("session", "1:"+rest), a[1], a[2]), ErrInvalid, ""},
-		{"count 03", list(ck("session", "03:"+rest), a[1], a[2]), ErrInvalid, ""},
-		{"count -3", list(ck("session", "-3:"+rest), a[1], a[2]), ErrInvalid, ""},
+		{"count 03", list(ck("session", "03:"+rest[1:]), a[1], a[2]), ErrInvalid, ""},
+		{"count -3", list(ck("session", "-3:"+rest[1:]), a[1], a[2]), ErrInvalid, ""},
 		{"count missing", list(ck("session", rest), a[1], a[2]), ErrInvalid, ""},
 		{"chunks over the total capacity", list(ck("session", "4:"+rest), ck("session.1", strings.Repeat("A", 4080)),
-			ck("session.2", strings.Repeat("A", 4080)), ck("session.3", strings.Repeat("A", 4080)), ck("session.4", strings.Repeat("A", 4080))), ErrTooLarge, ""},
+			ck("session.2", strings.Repeat("A", 4080)), ck("session.3", strings.Repeat("A", 4080)), ck("session.4", strings.Repeat("A", 4080))), ErrInvalid, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := e.c.DecodeCookies(tc.cookies)

@@ -8,12 +8,16 @@ import (
 	"strings"
 )
 
-// Chunking (Config.MaxCookies > 1). A sealed value too long for one cookie
-// is split, after sealing, over the cookies NAME, NAME.1, ..., NAME.(n-1).
-// The first carries the count: "n:" then the first part. Each cookie stays
-// within MaxLength, counted over name=value. Because the MAC covers the
-// whole value, a missing, reordered or foreign chunk does not open; a chunk
-// beyond the count is refused outright.
+// Chunking (Config.MaxCookies > 1), FORMAT.md §6. A sealed value too long
+// for one cookie is split, after sealing, over the cookies NAME, NAME.1,
+// ..., NAME.(n-1). The first carries the count: "n:" then the first part.
+// Every cookie but the last is exactly L bytes long, counted over
+// name=value, where L is the writer's MaxLength; the last holds the rest,
+// at least one byte; n is the fewest cookies of L bytes that hold the
+// value. A reader learns L from the first cookie and accepts no other
+// split, so each sealed value has exactly one chunked form. Because the MAC
+// covers the whole value, a missing, reordered or foreign chunk does not
+// open.
 
 // maxChunks is the hard cap on MaxCookies.
 const maxChunks = 16
@@ -25,9 +29,10 @@ func (c *Codec) chunkName(i int) string {
 	return c.name + "." + strconv.Itoa(i)
 }
 
-// chunkCap is how many bytes of sealed value cookie i of n carries.
-func (c *Codec) chunkCap(i, n int) int {
-	room := c.maxLength - len(c.name) - 1 // "NAME="
+// chunkCap is how many bytes of sealed value cookie i of n carries when
+// every cookie is limit bytes long, counted over name=value.
+func (c *Codec) chunkCap(limit, i, n int) int {
+	room := limit - len(c.name) - 1 // "NAME="
 	if i == 0 {
 		if n > 1 {
 			room -= len(strconv.Itoa(n)) + 1 // "n:"
@@ -37,15 +42,18 @@ func (c *Codec) chunkCap(i, n int) int {
 	return room - 1 - len(strconv.Itoa(i)) // ".i"
 }
 
-// cookiesFor returns how many cookies a sealed value of n bytes needs, or 0
-// if it does not fit in MaxCookies.
-func (c *Codec) cookiesFor(n int) int {
+// cookiesFor returns how many cookies a sealed value of size bytes needs,
+// or 0 if it does not fit in MaxCookies.
+func (c *Codec) cookiesFor(size int) int { return c.cookiesWithin(c.maxLength, size) }
+
+// cookiesWithin is cookiesFor for cookies of limit bytes.
+func (c *Codec) cookiesWithin(limit, size int) int {
 	for count := 1; count <= c.chunks; count++ {
 		total := 0
 		for i := 0; i < count; i++ {
-			total += c.chunkCap(i, count)
+			total += c.chunkCap(limit, i, count)
 		}
-		if n <= total {
+		if size <= total {
 			return count
 		}
 	}
@@ -56,7 +64,8 @@ func (c *Codec) cookiesFor(n int) int {
 // session may take.
 func (c *Codec) capacity() int { return c.maxLength * c.chunks }
 
-// split cuts a sealed value into the values of its cookies.
+// split cuts a sealed value into the values of its cookies: all full but
+// the last, which is never empty (n is the fewest that hold v).
 func (c *Codec) split(v string) []string {
 	n := c.cookiesFor(len(v))
 	if n <= 1 {
@@ -64,125 +73,71 @@ func (c *Codec) split(v string) []string {
 	}
 	parts := make([]string, n)
 	for i := range parts {
-		take := min(c.chunkCap(i, n), len(v))
+		take := min(c.chunkCap(c.maxLength, i, n), len(v))
 		parts[i], v = v[:take], v[take:]
 	}
 	parts[0] = strconv.Itoa(n) + ":" + parts[0]
 	return parts
 }
 
-// cookieSet gathers a request's cookies that belong to the session: every
-// cookie named NAME, in order, and the first of each NAME.i.
-type cookieSet struct {
-	first   []string
-	firstAt [maxCookieTries]string // backs first
-	chunks  [maxChunks]string
-	present uint32 // bit i: NAME.i was sent
-	size    int    // bytes of the chunks NAME.1 and up
+// chunkLayout is what a first cookie announces about its set.
+type chunkLayout struct {
+	n     int    // cookies in the set
+	limit int    // L: the length of every full cookie, over name=value
+	body  string // the first cookie's share of the sealed value
 }
 
-func (c *Codec) add(cs *cookieSet, name, value string) {
-	if name == c.name {
-		if len(cs.first) == maxCookieTries {
-			return // a request cannot make the server try more
-		}
-		if cs.first == nil {
-			cs.first = cs.firstAt[:0]
-		}
-		cs.first = append(cs.first, value)
-		return
+// layout reads the first cookie's value: a plain sealed value (n = 1) or
+// "n:" and the first part of a chunked one. It checks everything the first
+// cookie alone decides, before any other cookie is looked at.
+func (c *Codec) layout(first string) (chunkLayout, error) {
+	size := len(c.name) + 1 + len(first)
+	if size > c.maxLength {
+		return chunkLayout{}, &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("cookie is %d bytes, limit %d", size, c.maxLength)}
 	}
-	if c.chunks == 1 || len(name) <= len(c.name)+1 || name[:len(c.name)] != c.name || name[len(c.name)] != '.' {
-		return
+	countText, body, chunked := strings.Cut(first, ":") // ':' is in no sealed value
+	if !chunked {
+		return chunkLayout{n: 1, limit: size, body: first}, nil
 	}
-	i, err := strconv.Atoi(name[len(c.name)+1:])
-	if err != nil || i < 1 || i >= maxChunks || strconv.Itoa(i) != name[len(c.name)+1:] || cs.present&(1<<i) != 0 {
-		return
+	n, err := strconv.Atoi(countText)
+	switch {
+	case err != nil || len(countText) > 2 || strconv.Itoa(n) != countText || n < 2:
+		return chunkLayout{}, invalid("malformed chunk count", nil)
+	case n > c.chunks:
+		return chunkLayout{}, &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("session spans %d cookies, limit %d", n, c.chunks)}
 	}
-	cs.chunks[i] = value
-	cs.present |= 1 << i
-	cs.size += len(value)
-}
-
-// join reassembles the sealed value whose first cookie is first.
-func (c *Codec) join(cs *cookieSet, first string) (string, error) {
-	if size := len(first) + cs.size; size > c.capacity() {
-		return "", &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("session cookies are %d bytes, limit %d", size, c.capacity())}
-	}
-	n := 1
-	if countText, rest, ok := strings.Cut(first, ":"); ok && len(countText) <= 2 && !strings.Contains(countText, ".") {
-		var err error
-		if n, err = strconv.Atoi(countText); err != nil || strconv.Itoa(n) != countText || n < 2 {
-			return "", invalid("malformed chunk count", nil)
-		}
-		if n > c.chunks {
-			return "", &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("session spans %d cookies, limit %d", n, c.chunks)}
-		}
-		first = rest
-	}
-	if extra := cs.present >> n; extra != 0 {
-		return "", invalid(fmt.Sprintf("unexpected chunk cookie beyond the %d announced", n), nil)
-	}
-	if n == 1 {
-		return first, nil
-	}
-	var b strings.Builder
-	b.Grow(len(first) + cs.size)
-	b.WriteString(first)
 	for i := 1; i < n; i++ {
-		if cs.present&(1<<i) == 0 {
-			return "", invalid(fmt.Sprintf("chunk %d of %d is missing", i, n), nil)
+		if c.chunkCap(size, i, n) < 1 {
+			return chunkLayout{}, invalid("first chunk too short for its count", nil)
 		}
-		b.WriteString(cs.chunks[i])
 	}
-	return b.String(), nil
+	return chunkLayout{n: n, limit: size, body: body}, nil
 }
 
-// openSet opens the first cookie named NAME that opens, with its chunks.
-// It returns the first error if none does, and nil, nil if there is none.
-func (c *Codec) openSet(cs *cookieSet, st *state) (opened bool, err error) {
-	for _, first := range cs.first {
-		v, jerr := c.join(cs, first)
-		if jerr == nil {
-			jerr = c.open(st, v)
-		}
-		if jerr == nil {
-			return true, nil
-		}
-		if err == nil {
-			err = jerr
-		}
-		*st = state{}
+// fits reports whether value can be chunk i of the layout's set: exactly
+// full unless it is the last, which holds the rest. The rest is 1 to a
+// full cookie's bytes, and so long that the set needs all n cookies: a set
+// with a needless extra cookie is not the one a writer produces.
+func (c *Codec) fits(l chunkLayout, i int, value string) bool {
+	full := c.chunkCap(l.limit, i, l.n)
+	if i < l.n-1 {
+		return len(value) == full
 	}
-	return false, err
-}
-
-// DecodeCookies opens the session carried by a request's cookies: the one
-// named Config.Name and, with MaxCookies > 1, its chunks. Cookies with
-// other names are ignored; with no session cookie at all it returns a new,
-// empty session and a nil error. Use http.ParseCookie to turn a Cookie
-// header into the slice.
-// Pass what the browser sent: the deletion cookies that Cookies returns are
-// for the response, and an empty chunk among them does not open.
-func (c *Codec) DecodeCookies(cookies []*http.Cookie) (*Session, error) {
-	var cs cookieSet
-	for _, ck := range cookies {
-		c.add(&cs, ck.Name, ck.Value)
+	if len(value) < 1 || len(value) > full {
+		return false
 	}
-	if len(cs.first) == 0 {
-		return c.New(), nil
+	size := len(l.body) + len(value)
+	for j := 1; j < l.n-1; j++ {
+		size += c.chunkCap(l.limit, j, l.n)
 	}
-	s := &Session{c: c}
-	if _, err := c.openSet(&cs, &s.state); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return c.cookiesWithin(l.limit, size) == l.n
 }
 
 // Cookies is Cookie for sessions that may span several cookies
 // (Config.MaxCookies > 1): the cookies to set, then deletion cookies for
 // every chunk name the session does not use now, so that no stale chunk
-// survives a shrink or a flush.
+// survives a shrink or a flush. A session opened from a cookie of the
+// legacy name (see Config.Name) also gets deletions for those cookies.
 func (c *Codec) Cookies(s *Session) ([]*http.Cookie, error) {
 	if s == nil {
 		return nil, errors.New("cookiesession: Cookies of a nil *Session")
@@ -207,6 +162,11 @@ func (c *Codec) Cookies(s *Session) ([]*http.Cookie, error) {
 	for i := used; i < c.chunks; i++ {
 		ck := c.deletion()
 		ck.Name = c.chunkName(i)
+		out = append(out, ck)
+	}
+	for _, name := range c.legacyNames(s.legacyIn) {
+		ck := c.legacy.deletion()
+		ck.Name = name
 		out = append(out, ck)
 	}
 	return out, nil

@@ -36,7 +36,11 @@ import (
 
 // Defaults applied by NewCodec to zero Config fields.
 const (
-	DefaultName      = "session"
+	DefaultName = "session"
+	// DefaultHostName is the cookie name NewCodec picks when Config.Name is
+	// empty and the cookie is Secure, with Path "/" and no Domain: a
+	// __Host- cookie, which browsers let only this host set, over HTTPS.
+	DefaultHostName  = "__Host-" + DefaultName
 	DefaultMaxAge    = 14 * 24 * time.Hour // Django's SESSION_COOKIE_AGE
 	DefaultMaxLength = 4096                // what every browser keeps for name=value
 )
@@ -62,6 +66,12 @@ var (
 	// Config.MaxLength (times Config.MaxCookies). No over-long value is ever
 	// returned.
 	ErrTooLarge = errors.New("cookiesession: session too large")
+	// ErrClockSkew means the cookie was sealed more than a minute after
+	// this server's clock reads: by a server whose clock runs ahead, or on
+	// a server whose clock runs behind. It does not wrap ErrInvalid: the
+	// cookie may be genuine, so Middleware neither opens nor deletes it,
+	// and logs the skew; other callers should not delete it either.
+	ErrClockSkew = errors.New("cookiesession: session cookie sealed in the future (clock skew)")
 	// ErrRevoked means a genuine, unexpired session was rejected by
 	// Config.Verify or Config.NotBefore. It wraps ErrExpired: a revoked
 	// session is treated as an expired one.
@@ -99,8 +109,20 @@ func invalid(reason string, cause error) error {
 // Config configures a Codec. The zero value of every field but Keys selects a
 // sensible, secure default.
 type Config struct {
-	// Name is the cookie name; default "session". It is bound into every
-	// seal, so a value moved to another cookie name does not open.
+	// Name is the cookie name. It is bound into every seal, so a value
+	// moved to another cookie name does not open.
+	//
+	// Left empty, it is DefaultHostName ("__Host-session") when the cookie
+	// is Secure (Insecure unset), with Path "/" (or unset) and no Domain,
+	// and DefaultName ("session") otherwise. A __Host- cookie cannot be
+	// planted by a sibling subdomain or over plain HTTP, so an attacker
+	// who controls one cannot shadow the session with cookies of their own
+	// (see SECURITY.md); Insecure, Domain or another Path give that up.
+	// With the default __Host-session name, a request that carries no
+	// __Host-session cookie but a "session" cookie (the default name of
+	// earlier versions) is opened from that cookie, and Middleware reseals
+	// it under the new name and deletes the old one, so upgrading logs
+	// nobody out. Setting Name explicitly turns that migration off.
 	Name string
 	// Keys seals and opens cookies. Required.
 	Keys *Keyring
@@ -187,8 +209,12 @@ type Codec struct {
 	verify    func(*Session) error
 	notBefore atomic.Int64 // Unix seconds; 0 = none
 	compress  bool
-	chunks    int       // Config.MaxCookies
-	bufs      sync.Pool // of *[]byte scratch space
+	chunks    int            // Config.MaxCookies
+	bufs      sync.Pool      // of *[]byte scratch space
+	onTry     func(size int) // tests: sees each value a request's cookies make openSet try
+	// legacy opens cookies under DefaultName when the name defaulted to
+	// DefaultHostName, so that upgrading logs nobody out; nil otherwise.
+	legacy *Codec
 }
 
 // NewCodec validates cfg, fills in its defaults and returns a Codec.
@@ -200,7 +226,7 @@ func NewCodec(cfg Config) (*Codec, error) {
 		now:       cfg.Now,
 	}
 	if c.name == "" {
-		c.name = DefaultName
+		c.name = defaultName(cfg)
 	}
 	if !validCookieName(c.name) {
 		return nil, fmt.Errorf("cookiesession: cookie name %q is not a valid token (RFC 6265)", c.name)
@@ -255,13 +281,35 @@ func NewCodec(cfg Config) (*Codec, error) {
 	if err := c.setCookieTemplate(cfg); err != nil {
 		return nil, err
 	}
+	if cfg.Name == "" && c.name == DefaultHostName {
+		old := cfg
+		old.Name = DefaultName
+		legacy, err := NewCodec(old)
+		if err != nil {
+			return nil, fmt.Errorf("cookiesession: codec for the legacy cookie name: %w", err)
+		}
+		c.legacy = legacy
+	}
 	return c, nil
+}
+
+// defaultName is the cookie name for a Config without one: a __Host-
+// name whenever the attributes allow it, since only such a cookie is out of
+// reach of sibling subdomains and plain-HTTP injection.
+func defaultName(cfg Config) string {
+	if !cfg.Insecure && (cfg.Path == "" || cfg.Path == "/") && cfg.Domain == "" {
+		return DefaultHostName
+	}
+	return DefaultName
 }
 
 // SetNotBefore rejects, from now on, every session created before t (as
 // ErrRevoked); the zero Time lifts the limit. It is safe to call while the
 // Codec is in use.
 func (c *Codec) SetNotBefore(t time.Time) {
+	if c.legacy != nil {
+		c.legacy.SetNotBefore(t)
+	}
 	if t.IsZero() {
 		c.notBefore.Store(0)
 		return
@@ -349,8 +397,8 @@ func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error)
 //
 // Decode("") returns a fresh, empty session and a nil error. Any other value
 // either opens into a session or yields a nil session and an error wrapping
-// ErrInvalid, ErrExpired (or ErrRevoked, which wraps it), ErrUnknownKey or
-// ErrTooLarge. Decode never panics, and its memory use is bounded by a
+// ErrInvalid, ErrExpired (or ErrRevoked, which wraps it), ErrUnknownKey,
+// ErrTooLarge or ErrClockSkew. Decode never panics, and its memory use is bounded by a
 // small multiple of the value's length, or of 64 KiB for a compressed
 // payload.
 //

@@ -330,7 +330,7 @@ func wfVectorRejects(tb testing.TB, vs []wfVector) []wfVectorFail {
 		{"sealed for another cookie name", other.Name, other.Now, other.KeyID + "." + sealed, "ErrInvalid"},
 		{"a key the keyring does not hold", v.Name, v.Now, "k9." + sealed, "ErrUnknownKey"},
 		{"opened at the deadline", v.Name, v.SealedExpires, v.Cookie, "ErrExpired"},
-		{"sealed more than 60 s ahead of the reader's clock", v.Name, v.Now - 61, v.Cookie, "ErrInvalid"},
+		{"sealed more than 60 s ahead of the reader's clock", v.Name, v.Now - 61, v.Cookie, "ErrClockSkew"},
 		{"longer than MaxLength", v.Name, v.Now, v.KeyID + "." + strings.Repeat("A", 4096), "ErrTooLarge"},
 	}
 }
@@ -344,7 +344,7 @@ func wfChangePadding(v string) string {
 	return v + "="
 }
 
-var wfSentinels = map[string]error{"ErrInvalid": ErrInvalid, "ErrExpired": ErrExpired, "ErrUnknownKey": ErrUnknownKey, "ErrTooLarge": ErrTooLarge}
+var wfSentinels = map[string]error{"ErrInvalid": ErrInvalid, "ErrExpired": ErrExpired, "ErrUnknownKey": ErrUnknownKey, "ErrTooLarge": ErrTooLarge, "ErrClockSkew": ErrClockSkew}
 
 func TestVectors(t *testing.T) {
 	if *wfUpdate {

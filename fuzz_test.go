@@ -27,7 +27,7 @@ func wfFuzzCodec(tb testing.TB) *Codec {
 }
 
 func wfIsSentinel(err error) bool {
-	for _, e := range []error{ErrInvalid, ErrExpired, ErrUnknownKey, ErrTooLarge} {
+	for _, e := range []error{ErrInvalid, ErrExpired, ErrUnknownKey, ErrTooLarge, ErrClockSkew} {
 		if errors.Is(err, e) {
 			return true
 		}
@@ -228,8 +228,8 @@ func FuzzPayload(f *testing.F) {
 			if s != nil {
 				t.Fatalf("Decode returned a session and an error: %v", err)
 			}
-			if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrExpired) {
-				t.Fatalf("a genuine seal failed with neither ErrInvalid nor ErrExpired: %v", err)
+			if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrExpired) && !errors.Is(err, ErrClockSkew) {
+				t.Fatalf("a genuine seal failed with none of ErrInvalid, ErrExpired, ErrClockSkew: %v", err)
 			}
 			if strings.Contains(err.Error(), "panic") {
 				t.Fatalf("Decode recovered from a panic: %v", err)

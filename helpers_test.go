@@ -43,9 +43,14 @@ func (c *testClock) Set(t time.Time) {
 // newTestCodec returns a Codec built from cfg and the clock it reads. If
 // cfg.Keys is nil it gets a keyring holding one fresh key "k1"; if cfg.Now is
 // nil it gets the returned clock, which starts at testStart. (A caller that
-// sets cfg.Now itself gets a clock that drives nothing.)
+// sets cfg.Now itself gets a clock that drives nothing.) An empty cfg.Name
+// is DefaultName ("session"), the name the tests were written for; tests of
+// the default name itself call NewCodec.
 func newTestCodec(t testing.TB, cfg Config) (*Codec, *testClock) {
 	t.Helper()
+	if cfg.Name == "" {
+		cfg.Name = DefaultName
+	}
 	if cfg.Keys == nil {
 		k, err := GenerateKey("k1")
 		if err != nil {

@@ -219,7 +219,6 @@ func wfHostilePayloads() []struct {
 		{"deadline max int64", wfWith(map[int][]byte{wfDeadline: wfU64(math.MaxInt64)}), "range"},
 		{"deadline as float", wfWith(map[int][]byte{wfDeadline: {0xca, 0x4e, 0xca, 0xa8, 0x7c}}), ""},
 		{"created after sealed", wfWith(map[int][]byte{wfCreated: wfU32(wfNow + 1)}), "created after"},
-		{"sealed 61 s in the future", wfWith(map[int][]byte{wfCreated: wfU32(wfNow), wfSealed: wfU32(wfNow + 61)}), "future"},
 		{"expiry mode 4", wfWith(map[int][]byte{wfMode: {0x04}}), "expiry policy"},
 		{"expiry mode -1", wfWith(map[int][]byte{wfMode: {0xff}}), "expiry policy"},
 		{"expiry mode 255", wfWith(map[int][]byte{wfMode: {0xcc, 0xff}}), "expiry policy"},

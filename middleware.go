@@ -12,10 +12,6 @@ import (
 	"strings"
 )
 
-// maxCookieTries bounds how many cookies with the session's name one request
-// may make the server try to open.
-const maxCookieTries = 4
-
 type contextKey struct{}
 
 // FromContext returns the session of the request whose context is ctx.
@@ -59,7 +55,10 @@ func FromContext(ctx context.Context) *Session {
 // handler an empty session and, once the handler has touched the session,
 // is deleted; the event is logged with its reason, never with the cookie's
 // contents. If the request carries several cookies with the session's name,
-// the first one that opens is used (at most four are tried).
+// the first one that opens is used (every one is tried, within a budget);
+// if none opens, none is deleted, since a deletion could remove only the
+// genuine cookie and leave planted ones. A cookie sealed in the future
+// (ErrClockSkew) is logged as clock skew and not deleted either.
 func (c *Codec) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &sessionWriter{ResponseWriter: w, c: c}
@@ -75,7 +74,7 @@ func (c *Codec) Middleware(next http.Handler) http.Handler {
 		// unless it left nothing to save where there was nothing before.
 		sw.s.mu.Lock()
 		s := &sw.s
-		lost := s.modified && (len(s.entries) > 0 || len(s.flashes) > 0 || s.hadCookie || s.chunksIn != 0)
+		lost := s.modified && (len(s.entries) > 0 || len(s.flashes) > 0 || s.hadCookie || s.chunksIn != 0 || s.legacyIn != 0)
 		sw.s.mu.Unlock()
 		if lost {
 			c.log().LogAttrs(r.Context(), slog.LevelError,
@@ -164,7 +163,7 @@ func (c *Codec) responseCookies(s *Session, status int, out []string) ([]string,
 			out = append(out, ck.String())
 		}
 	}
-	return out, nil
+	return c.appendLegacyDeletions(s, out), nil
 }
 
 // setCookieHeader formats the Set-Cookie header for one session cookie. It

@@ -487,7 +487,7 @@ func (c *Codec) parse(st *state, plain []byte, now int64) error {
 	case st.created > st.sealed:
 		return invalid("created after it was sealed", nil)
 	case st.sealed > now+maxClockSkew:
-		return invalid("sealed in the future", nil)
+		return &sessionError{kind: ErrClockSkew, reason: fmt.Sprintf("sealed %d s after this server's clock", st.sealed-now)}
 	case mode < int64(expiryDefault) || mode > int64(expiryBrowserClose):
 		return invalid(fmt.Sprintf("unknown expiry policy %d", mode), nil)
 	case (mode == int64(expiryIdle) || mode == int64(expiryAt)) != validUnix(st.expArg),

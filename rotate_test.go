@@ -452,7 +452,7 @@ func TestNewCodecValidation(t *testing.T) {
 		}
 		want := cfg.Name
 		if want == "" {
-			want = DefaultName
+			want = DefaultHostName // Secure, Path /, no Domain
 		}
 		if c.Name() != want {
 			t.Errorf("%s: Name() = %q, want %q", name, c.Name(), want)

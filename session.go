@@ -39,8 +39,9 @@ type Session struct {
 	header    []string // Cookie header lines not opened yet
 	unopened  bool     // header still to be opened
 	accessed  bool     // the handler touched the session
-	hadCookie bool     // the request carried a cookie with the session's name
-	chunksIn  uint32   // bit i: the request carried chunk cookie NAME.i
+	hadCookie bool     // a deletion of NAME may go out (see Codec.read)
+	chunksIn  uint32   // bit i: a deletion of chunk cookie NAME.i may go out
+	legacyIn  uint32   // legacy cookies to delete (see legacy.go)
 }
 
 // state is everything a cookie carries, plus whether it changed.
@@ -68,31 +69,31 @@ type entry struct {
 	deadline int64 // Unix seconds after which the key is gone; 0 = none
 }
 
-// load opens the request's session cookie on first touch. The first cookie
-// with the session's name that opens (with its chunks) wins; if none does,
-// the session starts empty and the reason is logged.
+// load opens the request's session cookie on first touch: the first
+// candidate that opens (see Codec.DecodeCookies) wins. If none does, the
+// session starts empty and the reason is logged; a cookie sealed in the
+// future is logged as clock skew and kept (no deletion goes out for it).
 func (s *Session) load() {
 	s.accessed = true
 	if !s.unopened {
 		return
 	}
 	s.unopened = false
-	s.state = state{created: s.c.unixNow()}
-	var cs cookieSet
-	forEachCookie(s.header, func(name, value string) { s.c.add(&cs, name, value) })
-	s.header = nil
-	s.hadCookie = len(cs.first) > 0
-	s.chunksIn = cs.present
-	if !s.hadCookie {
-		return
-	}
 	var st state
-	opened, err := s.c.openSet(&cs, &st)
-	if opened {
+	in := s.c.read(func(fn func(name, value string)) { forEachCookie(s.header, fn) }, &st)
+	s.header = nil
+	s.hadCookie, s.chunksIn, s.legacyIn = in.hadCookie, in.chunksIn, in.legacyIn
+	switch {
+	case in.opened:
 		s.state = st
+		s.modified = in.legacy // reseal under the new name
 		return
+	case errors.Is(in.err, ErrClockSkew):
+		s.c.logClockSkew(in.err)
+	case in.err != nil:
+		s.c.logRejected(in.err)
 	}
-	s.c.logRejected(err)
+	s.state = state{created: s.c.unixNow()}
 }
 
 // find returns the live entry for key, dropping it if its TTL has passed.

@@ -67,7 +67,7 @@ type codecFlags struct {
 }
 
 func (cf *codecFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&cf.name, "name", cookiesession.DefaultName, "cookie name")
+	fs.StringVar(&cf.name, "name", cookiesession.DefaultHostName, "cookie name")
 	fs.StringVar(&cf.keys, "keys", "", "keys as written by keygen (default $"+keysEnv+")")
 	fs.DurationVar(&cf.maxAge, "max-age", cookiesession.DefaultMaxAge, "the codec's Config.MaxAge")
 }

@@ -57,7 +57,8 @@ Subcommands:
 
 Keys come from -keys or, better (command lines are visible to other
 users), the environment variable COOKIESESSION_KEYS. seal and open refuse
-to run without them. -name is the cookie name (default "session"); a value
+to run without them. -name is the cookie name (default "__Host-session", the library's
+default for a Secure cookie; give "session" for an Insecure one); a value
 sealed under one name does not open under another. -max-age is the
 codec's Config.MaxAge (default 14 days); give open the application's.
 

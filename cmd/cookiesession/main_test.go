@@ -309,7 +309,7 @@ func TestSealOpenRoundTrip(t *testing.T) {
 	}
 	t.Run("argument", func(t *testing.T) { check(t, cli(t, keys, "", "open", value)) })
 	t.Run("stdin", func(t *testing.T) { check(t, cli(t, keys, "\n  "+value+"\n\n", "open")) })
-	t.Run("name=value", func(t *testing.T) { check(t, cli(t, keys, "", "open", "session="+value)) })
+	t.Run("name=value", func(t *testing.T) { check(t, cli(t, keys, "", "open", cookiesession.DefaultHostName+"="+value)) })
 	t.Run("-keys", func(t *testing.T) { check(t, cli(t, "", "", "open", "-keys", keys, value)) })
 	t.Run("-keys wins over env", func(t *testing.T) {
 		check(t, cli(t, newKeys(t, "other"), "", "open", "-keys", keys, value))

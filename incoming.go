@@ -1,0 +1,302 @@
+package cookiesession
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Reading a request's session cookies. A request may carry several cookies
+// with the session's name: a stale one, or ones an attacker planted from a
+// sibling subdomain or over plain HTTP to shadow the genuine cookie (the
+// reason for the __Host- default, see Config.Name). Every candidate is
+// tried, so planted cookies sent first cannot hide the genuine one, but
+// within a budget of work, so planted cookies cannot make a request
+// expensive; and when several candidates were sent and none opens, nothing
+// is deleted, because a deletion can reach only the genuine host-only
+// cookie, never the attacker's.
+
+// maxSessionCookies bounds how many cookies with the session's names (NAME
+// and NAME.i) a request may make the server look at; later ones are
+// ignored. It is also the most values Decode is tried on.
+const maxSessionCookies = 2 * maxChunks
+
+// sessionCookie is one cookie of a request with one of the session's
+// names: index 0 for NAME, i for NAME.i.
+type sessionCookie struct {
+	index int
+	value string
+}
+
+// cookieSet gathers a request's cookies that belong to the session, in the
+// order they were sent.
+type cookieSet struct {
+	list []sessionCookie
+	buf  [4]sessionCookie // backs list for the usual request
+	seen uint32           // bit i: NAME.i was sent (bit 0: NAME)
+	dup  bool             // some name was sent twice with different values
+}
+
+// index returns i if name is NAME.i (0 for NAME), or -1 if it is none of
+// the session's names. Chunk names count up to the hard cap, not
+// MaxCookies, so that chunks left from a larger MaxCookies get deleted.
+func (c *Codec) index(name string) int {
+	if name == c.name {
+		return 0
+	}
+	if c.chunks == 1 || len(name) <= len(c.name)+1 || name[:len(c.name)] != c.name || name[len(c.name)] != '.' {
+		return -1
+	}
+	suffix := name[len(c.name)+1:]
+	i, err := strconv.Atoi(suffix)
+	if err != nil || i < 1 || i >= maxChunks || strconv.Itoa(i) != suffix {
+		return -1
+	}
+	return i
+}
+
+func (c *Codec) add(cs *cookieSet, name, value string) {
+	i := c.index(name)
+	if i < 0 {
+		return
+	}
+	if cs.seen&(1<<i) != 0 {
+		for _, sc := range cs.list {
+			if sc.index == i && sc.value == value {
+				return // an identical copy adds nothing to try
+			}
+		}
+		cs.dup = true
+	}
+	cs.seen |= 1 << i
+	if len(cs.list) == maxSessionCookies {
+		return // a request cannot make the server look at more
+	}
+	if cs.list == nil {
+		cs.list = cs.buf[:0]
+	}
+	cs.list = append(cs.list, sessionCookie{i, value})
+}
+
+// budget is the work one request's cookies may cause, counted in bytes
+// handed to open (each is base64-decoded and MACed before anything else):
+// twice the largest session the codec accepts, so that one forged set of
+// any size sent first does not lock out the genuine one; and at most
+// maxSessionCookies values.
+type budget struct {
+	bytes, tries int
+	onTry        func(size int) // tests: sees every value tried
+}
+
+func (c *Codec) newBudget() budget {
+	return budget{bytes: 2 * c.capacity(), tries: maxSessionCookies, onTry: c.onTry}
+}
+
+// errBudget stops the search once the budget is spent.
+var errBudget = errors.New("the request's session cookies exceed the work one request may cause")
+
+// charge takes one value of size bytes from the budget, or fails if the
+// budget cannot pay for it.
+func (b *budget) charge(size int) error {
+	if b.tries == 0 || size > b.bytes {
+		return invalid("gave up", errBudget)
+	}
+	b.tries--
+	b.bytes -= size
+	if b.onTry != nil {
+		b.onTry(size)
+	}
+	return nil
+}
+
+// openSet opens the first candidate in cs that opens: each cookie named
+// NAME in the order sent, with every combination of the chunks its layout
+// admits. It returns false and the reason if none does: ErrClockSkew if
+// any candidate failed with it (so that no caller deletes that cookie),
+// else the first error; and false, nil if cs holds no NAME cookie.
+func (c *Codec) openSet(cs *cookieSet, st *state) (bool, error) {
+	b := c.newBudget()
+	var first, skew error
+	for _, sc := range cs.list {
+		if sc.index != 0 {
+			continue
+		}
+		err := c.openFirst(cs, sc.value, st, &b)
+		if err == nil {
+			return true, nil
+		}
+		switch {
+		case errors.Is(err, ErrClockSkew) && skew == nil:
+			skew = err
+		case first == nil:
+			first = err
+		}
+		if errors.Is(err, errBudget) {
+			break
+		}
+	}
+	*st = state{}
+	if skew != nil {
+		return false, skew
+	}
+	return false, first
+}
+
+// openFirst opens the set whose first cookie has the given value, trying
+// each combination of the candidates that fit its layout.
+func (c *Codec) openFirst(cs *cookieSet, first string, st *state, b *budget) error {
+	l, err := c.layout(first)
+	if err != nil {
+		return err
+	}
+	if l.n == 1 {
+		if err := b.charge(len(first)); err != nil {
+			return err
+		}
+		*st = state{}
+		return c.open(st, first)
+	}
+	// The candidates for each chunk, by position in cs.list.
+	var cands [maxChunks][]int
+	for j, sc := range cs.list {
+		if sc.index >= 1 && sc.index < l.n && c.fits(l, sc.index, sc.value) {
+			cands[sc.index] = append(cands[sc.index], j)
+		}
+	}
+	for i := 1; i < l.n; i++ {
+		if len(cands[i]) == 0 {
+			return invalid(fmt.Sprintf("chunk %d of %d is missing or not of the length the first cookie implies", i, l.n), nil)
+		}
+	}
+	var pick [maxChunks]int // an odometer over the candidates
+	var firstErr error
+	for {
+		size := len(l.body)
+		for i := 1; i < l.n; i++ {
+			size += len(cs.list[cands[i][pick[i]]].value)
+		}
+		if err := b.charge(size); err != nil {
+			return err
+		}
+		var joined strings.Builder
+		joined.Grow(size)
+		joined.WriteString(l.body)
+		for i := 1; i < l.n; i++ {
+			joined.WriteString(cs.list[cands[i][pick[i]]].value)
+		}
+		*st = state{}
+		err := c.open(st, joined.String())
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, errBudget) || errors.Is(err, ErrClockSkew):
+			return err
+		case firstErr == nil:
+			firstErr = err
+		}
+		i := 1
+		for ; i < l.n; i++ {
+			if pick[i]++; pick[i] < len(cands[i]) {
+				break
+			}
+			pick[i] = 0
+		}
+		if i == l.n {
+			return firstErr
+		}
+	}
+}
+
+// incoming is what a request's session cookies gave.
+type incoming struct {
+	opened    bool
+	legacy    bool   // opened from a cookie of the legacy name
+	err       error  // why nothing opened, if something was there
+	hadCookie bool   // delete NAME if the session ends up empty
+	chunksIn  uint32 // chunk cookies NAME.i that may be deleted
+	legacyIn  uint32 // legacy cookies to delete (bit 0: the legacy NAME)
+}
+
+// read opens the session carried by the cookies that each yields, into
+// st. Deletions are allowed only where they cannot hurt: not when several
+// different cookies with one of the session's names were sent (a deletion
+// would remove the genuine one and leave the attacker's), nor for a cookie
+// refused as sealed in the future (ErrClockSkew: this server's clock is
+// behind; others can open it).
+func (c *Codec) read(each func(fn func(name, value string)), st *state) incoming {
+	var cs, ls cookieSet
+	each(func(name, value string) {
+		c.add(&cs, name, value)
+		if c.legacy != nil {
+			c.legacy.add(&ls, name, value)
+		}
+	})
+	var in incoming
+	set, from := &cs, c
+	if cs.seen&1 == 0 && ls.seen&1 != 0 {
+		set, from = &ls, c.legacy
+	}
+	if set.seen&1 != 0 {
+		in.opened, in.err = from.openSet(set, st)
+	}
+	keep := !in.opened && (set.dup || errors.Is(in.err, ErrClockSkew))
+	if keep {
+		return in
+	}
+	in.chunksIn = cs.seen &^ 1
+	if set == &ls {
+		in.legacy = in.opened
+		in.legacyIn = ls.seen
+	} else {
+		in.hadCookie = cs.seen&1 != 0
+	}
+	return in
+}
+
+// DecodeCookies opens the session carried by a request's cookies: those
+// named Config.Name and, with MaxCookies > 1, its chunks; with the default
+// __Host- name and no such cookie, the legacy "session" cookies (see
+// Config.Name). Cookies with other names are ignored; with no session
+// cookie at all it returns a new, empty session and a nil error. Use
+// http.ParseCookie to turn a Cookie header into the slice.
+//
+// Every cookie with the session's name is tried in order, with each
+// combination of chunks that fits its layout (FORMAT.md §6), within a
+// budget of twice the bytes of the largest session and 32 values, and the
+// first that opens wins. If none does, the error is the first one's, or ErrClockSkew if any
+// was refused for it. Delete the cookie only for a single candidate and
+// never for ErrClockSkew: see Middleware.
+//
+// Pass what the browser sent: the deletion cookies that Cookies returns are
+// for the response, and an empty chunk among them does not open.
+func (c *Codec) DecodeCookies(cookies []*http.Cookie) (*Session, error) {
+	s := c.New()
+	var st state
+	in := c.read(func(fn func(name, value string)) {
+		for _, ck := range cookies {
+			fn(ck.Name, ck.Value)
+		}
+	}, &st)
+	if !in.opened {
+		if in.err != nil {
+			return nil, in.err
+		}
+		return s, nil
+	}
+	s.state = st
+	s.legacyIn = in.legacyIn
+	s.modified = in.legacy // resealed under the new name
+	return s, nil
+}
+
+// logClockSkew records a cookie refused as sealed in the future: this
+// server's clock is behind the one that sealed it, or that one's is ahead.
+func (c *Codec) logClockSkew(err error) {
+	c.log().LogAttrs(context.Background(), slog.LevelWarn,
+		"cookiesession: session cookie sealed in the future; check the servers' clocks (cookie kept)",
+		slog.String("cookie", c.name), slog.String("reason", err.Error()))
+}
