@@ -20,16 +20,16 @@ func TestChunkedSession(t *testing.T) {
 	})
 	ctx := isolatedTab(t)
 	a.login(t, ctx, "alice")
-	if got := cookieNames(a.sessionCookies(t, ctx)); got != "session" {
+	if got := cookieNames(a.sessionCookies(t, ctx)); got != hostName {
 		t.Fatalf("after login the store holds %s, want session", got)
 	}
 
 	a.load(t, ctx, "/big")
 	got := a.sessionCookies(t, ctx)
-	if names := cookieNames(got); names != "session,session.1,session.2,session.3,session.4" {
+	if names := cookieNames(got); names != chunkNames(5) {
 		t.Fatalf("after /big the store holds %s, want session,session.1,session.2,session.3,session.4", names)
 	}
-	if v := got["session"].Value; !strings.HasPrefix(v, "5:k1.") {
+	if v := got[hostName].Value; !strings.HasPrefix(v, "5:k1.") {
 		t.Errorf("first chunk starts %.10q, want 5:k1.", v)
 	}
 	for name, c := range got {
@@ -54,10 +54,10 @@ func TestChunkedSession(t *testing.T) {
 	// Shrinking to one cookie drops the stale chunks.
 	a.load(t, ctx, "/shrink")
 	got = a.sessionCookies(t, ctx)
-	if names := cookieNames(got); names != "session" {
+	if names := cookieNames(got); names != hostName {
 		t.Errorf("after /shrink the store holds %s, want only session", names)
 	}
-	if v := got["session"].Value; !strings.HasPrefix(v, "k1.") {
+	if v := got[hostName].Value; !strings.HasPrefix(v, "k1.") {
 		t.Errorf("after /shrink the cookie starts %.10q, want an unchunked k1. value", v)
 	}
 	a.load(t, ctx, "/big-len")
@@ -67,7 +67,7 @@ func TestChunkedSession(t *testing.T) {
 
 	// Grow again, then log out: no cookie of the session is left.
 	a.load(t, ctx, "/big")
-	if names := cookieNames(a.sessionCookies(t, ctx)); names != "session,session.1,session.2,session.3,session.4" {
+	if names := cookieNames(a.sessionCookies(t, ctx)); names != chunkNames(5) {
 		t.Fatalf("after the second /big the store holds %s, want session,session.1,session.2,session.3,session.4", names)
 	}
 	a.load(t, ctx, "/logout")

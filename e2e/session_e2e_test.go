@@ -335,9 +335,22 @@ func (a *testApp) sessionCookies(t *testing.T, ctx context.Context) map[string]b
 	return out
 }
 
+// hostName is the session cookie's name: the library's default for a
+// Secure cookie with Path / and no Domain.
+const hostName = cookiesession.DefaultHostName
+
+// chunkNames lists the names of a session spread over n cookies.
+func chunkNames(n int) string {
+	names := []string{hostName}
+	for i := 1; i < n; i++ {
+		names = append(names, fmt.Sprintf("%s.%d", hostName, i))
+	}
+	return strings.Join(names, ",")
+}
+
 func cookieNames(m map[string]browserCookie) string {
 	var names []string
-	for _, n := range []string{"session", "session.1", "session.2", "session.3", "session.4"} {
+	for _, n := range strings.Split(chunkNames(5), ",") {
 		if _, ok := m[n]; ok {
 			names = append(names, n)
 		}
@@ -360,7 +373,7 @@ func TestLogin(t *testing.T) {
 	}
 
 	a.login(t, ctx, "alice")
-	c, ok := storeCookie(t, ctx, "session", a.url("/"))
+	c, ok := storeCookie(t, ctx, hostName, a.url("/"))
 	if !ok {
 		t.Fatalf("after login the store has no session cookie: %+v", storeCookies(t, ctx))
 	}
@@ -390,10 +403,10 @@ func TestCookieAttributes(t *testing.T) {
 	}
 
 	got := a.sessionCookies(t, ctx)
-	if names := cookieNames(got); names != "session" {
+	if names := cookieNames(got); names != hostName {
 		t.Fatalf("store holds %s, want exactly session", names)
 	}
-	c := got["session"]
+	c := got[hostName]
 	if c.Path != "/" || c.Domain != "127.0.0.1" || !c.HTTPOnly || !c.Secure || c.SameSite != "Lax" || c.Session {
 		t.Errorf("session cookie = {Path:%q Domain:%q HttpOnly:%v Secure:%v SameSite:%q Session:%v}, want Path /, Domain 127.0.0.1, HttpOnly, Secure, SameSite Lax, persistent",
 			c.Path, c.Domain, c.HTTPOnly, c.Secure, c.SameSite, c.Session)
@@ -411,7 +424,7 @@ func TestBrowserCloseSession(t *testing.T) {
 
 	a.load(t, ctx, "/browser-close")
 	got := a.sessionCookies(t, ctx)
-	c, ok := got["session"]
+	c, ok := got[hostName]
 	if !ok || len(got) != 1 {
 		t.Fatalf("after /browser-close the store holds %s, want exactly session", cookieNames(got))
 	}
@@ -425,7 +438,7 @@ func TestBrowserCloseSession(t *testing.T) {
 		t.Fatalf("before the restart /me shows %q, want bob", got)
 	}
 	// Reading the session must not turn it into a persistent cookie.
-	if c, ok := storeCookie(t, ctx, "session", a.url("/")); !ok || !c.Session {
+	if c, ok := storeCookie(t, ctx, hostName, a.url("/")); !ok || !c.Session {
 		t.Errorf("after /me the session cookie is %+v (found %v), want still a session cookie", c, ok)
 	}
 
@@ -478,7 +491,7 @@ func TestFlushRemovesCookie(t *testing.T) {
 	a := newApp(t, nil)
 	ctx := isolatedTab(t)
 	a.login(t, ctx, "alice")
-	if got := cookieNames(a.sessionCookies(t, ctx)); got != "session" {
+	if got := cookieNames(a.sessionCookies(t, ctx)); got != hostName {
 		t.Fatalf("after login the store holds %s, want session", got)
 	}
 
@@ -505,14 +518,14 @@ func TestKeyRotation(t *testing.T) {
 	ctx := isolatedTab(t)
 	a.login(t, ctx, "alice")
 
-	c, ok := storeCookie(t, ctx, "session", a.url("/"))
+	c, ok := storeCookie(t, ctx, hostName, a.url("/"))
 	if !ok || !strings.HasPrefix(c.Value, "k1.") {
 		t.Fatalf("after login the session cookie is %.20q... (found %v), want it sealed by k1", c.Value, ok)
 	}
 	if got := a.userOn(t, ctx); got != "alice" {
 		t.Fatalf("before rotation /me shows %q, want alice", got)
 	}
-	if c2, _ := storeCookie(t, ctx, "session", a.url("/")); c2.Value != c.Value {
+	if c2, _ := storeCookie(t, ctx, hostName, a.url("/")); c2.Value != c.Value {
 		t.Errorf("an unchanged session read under its primary key was resealed")
 	}
 
@@ -531,7 +544,7 @@ func TestKeyRotation(t *testing.T) {
 	if got := elementText(t, ctx, "#key"); got != "key: k1" {
 		t.Errorf("after rotation /me shows %q, want the session opened with k1", got)
 	}
-	c, ok = storeCookie(t, ctx, "session", a.url("/"))
+	c, ok = storeCookie(t, ctx, hostName, a.url("/"))
 	if !ok || !strings.HasPrefix(c.Value, "k2.") {
 		t.Fatalf("after rotation the session cookie is %.20q... (found %v), want it resealed by k2", c.Value, ok)
 	}
