@@ -33,9 +33,11 @@ var wfUpdate = flag.Bool("update", false, "rewrite testdata/vectors.json and the
 const wfVectorsPath = "testdata/vectors.json"
 
 type wfVectorFile struct {
-	Comment string         `json:"comment"`
-	Vectors []wfVector     `json:"vectors"`
-	Rejects []wfVectorFail `json:"rejects"`
+	Comment    string          `json:"comment"`
+	Vectors    []wfVector      `json:"vectors"`
+	Rejects    []wfVectorFail  `json:"rejects"`
+	Chunked    []wfChunkVector `json:"chunked"`     // FORMAT.md §6; chunk_vectors_test.go
+	ChunkCases []wfChunkCase   `json:"chunk_cases"` // checked by TestChunkVectors
 }
 
 type wfVector struct {
@@ -353,6 +355,7 @@ func TestVectors(t *testing.T) {
 			vf.Vectors = append(vf.Vectors, wfComplete(t, spec))
 		}
 		vf.Rejects = wfVectorRejects(t, vf.Vectors)
+		vf.Chunked, vf.ChunkCases = wfChunkVectors(t, vf.Vectors)
 		out, err := json.MarshalIndent(vf, "", "  ")
 		if err != nil {
 			t.Fatal(err)
