@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -113,30 +114,37 @@ func (b *budget) charge(size int) error {
 	return nil
 }
 
-// openSet opens the first candidate in cs that opens: each cookie named
-// NAME in the order sent, with every combination of the chunks its layout
-// admits. It returns false and the reason if none does: ErrClockSkew if
-// any candidate failed with it (so that no caller deletes that cookie),
-// else the first error; and false, nil if cs holds no NAME cookie.
+// openSet opens the first candidate in cs that opens. It makes two
+// passes over the cookies named NAME, in the order sent: first each with,
+// for every chunk, the candidate sent soonest after it (a browser sends
+// the cookies one response set in the order they were set, so a planted
+// set sent first does not use up the budget on mixtures before the genuine
+// set is tried); then each with the remaining combinations. It returns false and the reason
+// if none opens: ErrClockSkew if any candidate failed with it (so that no
+// caller deletes that cookie), else the first error; and false, nil if cs
+// holds no NAME cookie.
 func (c *Codec) openSet(cs *cookieSet, st *state) (bool, error) {
 	b := c.newBudget()
 	var first, skew error
-	for _, sc := range cs.list {
-		if sc.index != 0 {
-			continue
-		}
-		err := c.openFirst(cs, sc.value, st, &b)
-		if err == nil {
-			return true, nil
-		}
-		switch {
-		case errors.Is(err, ErrClockSkew) && skew == nil:
-			skew = err
-		case first == nil:
-			first = err
-		}
-		if errors.Is(err, errBudget) {
-			break
+search:
+	for _, rest := range []bool{false, true} {
+		for j, sc := range cs.list {
+			if sc.index != 0 {
+				continue
+			}
+			err := c.openFirst(cs, j, st, &b, rest)
+			switch {
+			case err == nil:
+				return true, nil
+			case errors.Is(err, errNoMore):
+			case errors.Is(err, ErrClockSkew) && skew == nil:
+				skew = err
+			case first == nil:
+				first = err
+			}
+			if errors.Is(err, errBudget) {
+				break search
+			}
 		}
 	}
 	*st = state{}
@@ -146,21 +154,29 @@ func (c *Codec) openSet(cs *cookieSet, st *state) (bool, error) {
 	return false, first
 }
 
-// openFirst opens the set whose first cookie has the given value, trying
-// each combination of the candidates that fit its layout.
-func (c *Codec) openFirst(cs *cookieSet, first string, st *state, b *budget) error {
+// errNoMore is openFirst's answer when a set has no combination left.
+var errNoMore = errors.New("no further combination")
+
+// openFirst opens the set whose first cookie is cs.list[at]: with rest
+// false, the combination of the candidates sent soonest after it; with
+// rest true, every other combination that fits its layout.
+func (c *Codec) openFirst(cs *cookieSet, at int, st *state, b *budget, rest bool) error {
+	first := cs.list[at].value
 	l, err := c.layout(first)
-	if err != nil {
+	switch {
+	case rest && (err != nil || l.n == 1):
+		return errNoMore // refused, or tried, in the first pass
+	case err != nil:
 		return err
-	}
-	if l.n == 1 {
+	case l.n == 1:
 		if err := b.charge(len(first)); err != nil {
 			return err
 		}
 		*st = state{}
 		return c.open(st, first)
 	}
-	// The candidates for each chunk, by position in cs.list.
+	// The candidates for each chunk, by position in cs.list: those sent
+	// after the first cookie, soonest first, then those sent before it.
 	var cands [maxChunks][]int
 	for j, sc := range cs.list {
 		if sc.index >= 1 && sc.index < l.n && c.fits(l, sc.index, sc.value) {
@@ -169,10 +185,26 @@ func (c *Codec) openFirst(cs *cookieSet, first string, st *state, b *budget) err
 	}
 	for i := 1; i < l.n; i++ {
 		if len(cands[i]) == 0 {
+			if rest {
+				return errNoMore
+			}
 			return invalid(fmt.Sprintf("chunk %d of %d is missing or not of the length the first cookie implies", i, l.n), nil)
 		}
+		slices.SortStableFunc(cands[i], func(x, y int) int { return after(x, at, len(cs.list)) - after(y, at, len(cs.list)) })
 	}
 	var pick [maxChunks]int // an odometer over the candidates
+	next := func() bool {
+		for i := 1; i < l.n; i++ {
+			if pick[i]++; pick[i] < len(cands[i]) {
+				return true
+			}
+			pick[i] = 0
+		}
+		return false
+	}
+	if rest && !next() {
+		return errNoMore
+	}
 	var firstErr error
 	for {
 		size := len(l.body)
@@ -198,17 +230,20 @@ func (c *Codec) openFirst(cs *cookieSet, first string, st *state, b *budget) err
 		case firstErr == nil:
 			firstErr = err
 		}
-		i := 1
-		for ; i < l.n; i++ {
-			if pick[i]++; pick[i] < len(cands[i]) {
-				break
-			}
-			pick[i] = 0
+		if rest && next() {
+			continue
 		}
-		if i == l.n {
-			return firstErr
-		}
+		return firstErr
 	}
+}
+
+// after ranks position x by how soon after position at it was sent, those
+// sent before at coming last.
+func after(x, at, n int) int {
+	if x > at {
+		return x - at
+	}
+	return x + n
 }
 
 // incoming is what a request's session cookies gave.
