@@ -248,6 +248,7 @@ func after(x, at, n int) int {
 
 // incoming is what a request's session cookies gave.
 type incoming struct {
+	from      *Codec // the codec whose name was tried: c, or c.legacy
 	opened    bool
 	legacy    bool   // opened from a cookie of the legacy name
 	err       error  // why nothing opened, if something was there
@@ -270,13 +271,13 @@ func (c *Codec) read(each func(fn func(name, value string)), st *state) incoming
 			c.legacy.add(&ls, name, value)
 		}
 	})
-	var in incoming
-	set, from := &cs, c
+	in := incoming{from: c}
+	set := &cs
 	if cs.seen&1 == 0 && ls.seen&1 != 0 {
-		set, from = &ls, c.legacy
+		set, in.from = &ls, c.legacy
 	}
 	if set.seen&1 != 0 {
-		in.opened, in.err = from.openSet(set, st)
+		in.opened, in.err = in.from.openSet(set, st)
 	}
 	keep := !in.opened && (set.dup || errors.Is(in.err, ErrClockSkew))
 	if keep {

@@ -282,7 +282,7 @@ func TestMigration_LegacyCookieIsResealedUnderTheNewName(t *testing.T) {
 }
 
 func TestMigration_Rules(t *testing.T) {
-	cur, old, _ := pcLegacySetup(t, Config{})
+	cur, old, lg := pcLegacySetup(t, Config{})
 	legacy := mwSealed(t, old, "user", "alice")
 	current := mwSealed(t, cur, "user", "bob")
 
@@ -323,11 +323,15 @@ func TestMigration_Rules(t *testing.T) {
 		}
 	})
 	t.Run("a bad legacy cookie is deleted, several are not", func(t *testing.T) {
+		lg.buf.Reset()
 		r := pcServe(t, cur, nil, "/get?k=user", pcHeader("session", "k1.AAAA"))
 		if r.body != "<none>" {
 			t.Fatalf("body %q", r.body)
 		}
 		r.wantDeleted(t, "session")
+		if recs := lg.find(t, slog.LevelWarn, "cookiesession: session cookie rejected"); len(recs) != 1 || recs[0]["cookie"] != "session" {
+			t.Errorf("want one rejection logged under the legacy name, got %q", lg.String())
+		}
 		r = pcServe(t, cur, nil, "/get?k=user", pcHeader("session", "k1.AAAA", "session", "k1.BBBB"))
 		if r.body != "<none>" || len(r.set) != 0 {
 			t.Fatalf("two bad: body %q, Set-Cookie %v", r.body, r.names())

@@ -89,9 +89,9 @@ func (s *Session) load() {
 		s.modified = in.legacy // reseal under the new name
 		return
 	case errors.Is(in.err, ErrClockSkew):
-		s.c.logClockSkew(in.err)
+		in.from.logClockSkew(in.err) // under the name of the cookie tried
 	case in.err != nil:
-		s.c.logRejected(in.err)
+		in.from.logRejected(in.err)
 	}
 	s.state = state{created: s.c.unixNow()}
 }
