@@ -23,7 +23,7 @@ import (
 
 // maxSessionCookies bounds how many cookies with the session's names (NAME
 // and NAME.i) a request may make the server look at; later ones are
-// ignored. It is also the most values Decode is tried on.
+// ignored. It is also the most values one request has opened.
 const maxSessionCookies = 2 * maxChunks
 
 // sessionCookie is one cookie of a request with one of the session's
@@ -36,10 +36,9 @@ type sessionCookie struct {
 // cookieSet gathers a request's cookies that belong to the session, in the
 // order they were sent.
 type cookieSet struct {
-	list []sessionCookie
-	buf  [4]sessionCookie // backs list for the usual request
-	seen uint32           // bit i: NAME.i was sent (bit 0: NAME)
-	dup  bool             // some name was sent twice with different values
+	list []sessionCookie // no backing array inside: a set pointing into itself moves to the heap
+	seen uint32          // bit i: NAME.i was sent (bit 0: NAME)
+	dup  bool            // some name was sent twice with different values
 }
 
 // index returns i if name is NAME.i (0 for NAME), or -1 if it is none of
@@ -76,9 +75,6 @@ func (c *Codec) add(cs *cookieSet, name, value string) {
 	cs.seen |= 1 << i
 	if len(cs.list) == maxSessionCookies {
 		return // a request cannot make the server look at more
-	}
-	if cs.list == nil {
-		cs.list = cs.buf[:0]
 	}
 	cs.list = append(cs.list, sessionCookie{i, value})
 }
@@ -118,11 +114,11 @@ func (b *budget) charge(size int) error {
 // passes over the cookies named NAME, in the order sent: first each with,
 // for every chunk, the candidate sent soonest after it (a browser sends
 // the cookies one response set in the order they were set, so a planted
-// set sent first does not use up the budget on mixtures before the genuine
-// set is tried); then each with the remaining combinations. It returns false and the reason
-// if none opens: ErrClockSkew if any candidate failed with it (so that no
-// caller deletes that cookie), else the first error; and false, nil if cs
-// holds no NAME cookie.
+// set sent first does not use up the budget on mixtures before the
+// genuine set is tried); then each with the remaining combinations. If
+// none opens, it returns false and the reason: ErrClockSkew if any
+// candidate failed with it (so that no caller deletes that cookie), else
+// the first error; and false, nil if cs holds no NAME cookie.
 func (c *Codec) openSet(cs *cookieSet, st *state) (bool, error) {
 	b := c.newBudget()
 	var first, skew error
@@ -257,20 +253,24 @@ type incoming struct {
 	legacyIn  uint32 // legacy cookies to delete (bit 0: the legacy NAME)
 }
 
-// read opens the session carried by the cookies that each yields, into
-// st. Deletions are allowed only where they cannot hurt: not when several
+// read opens the session carried by a request's cookies, given either as
+// Cookie header lines or parsed, into st. Deletions are allowed only where they cannot hurt: not when several
 // different cookies with one of the session's names were sent (a deletion
 // would remove the genuine one and leave the attacker's), nor for a cookie
 // refused as sealed in the future (ErrClockSkew: this server's clock is
 // behind; others can open it).
-func (c *Codec) read(each func(fn func(name, value string)), st *state) incoming {
+func (c *Codec) read(lines []string, cookies []*http.Cookie, st *state) incoming {
 	var cs, ls cookieSet
-	each(func(name, value string) {
+	add := func(name, value string) {
 		c.add(&cs, name, value)
 		if c.legacy != nil {
 			c.legacy.add(&ls, name, value)
 		}
-	})
+	}
+	forEachCookie(lines, add)
+	for _, ck := range cookies {
+		add(ck.Name, ck.Value)
+	}
 	in := incoming{from: c}
 	set := &cs
 	if cs.seen&1 == 0 && ls.seen&1 != 0 {
@@ -303,20 +303,16 @@ func (c *Codec) read(each func(fn func(name, value string)), st *state) incoming
 // Every cookie with the session's name is tried in order, with each
 // combination of chunks that fits its layout (FORMAT.md §6), within a
 // budget of twice the bytes of the largest session and 32 values, and the
-// first that opens wins. If none does, the error is the first one's, or ErrClockSkew if any
-// was refused for it. Delete the cookie only for a single candidate and
-// never for ErrClockSkew: see Middleware.
+// first that opens wins. If none does, the error is the first one's, or
+// ErrClockSkew if any was refused for it. Delete the cookie only for a
+// single candidate and never for ErrClockSkew: see Middleware.
 //
 // Pass what the browser sent: the deletion cookies that Cookies returns are
 // for the response, and an empty chunk among them does not open.
 func (c *Codec) DecodeCookies(cookies []*http.Cookie) (*Session, error) {
 	s := c.New()
 	var st state
-	in := c.read(func(fn func(name, value string)) {
-		for _, ck := range cookies {
-			fn(ck.Name, ck.Value)
-		}
-	}, &st)
+	in := c.read(nil, cookies, &st)
 	if !in.opened {
 		if in.err != nil {
 			return nil, in.err

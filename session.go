@@ -80,7 +80,7 @@ func (s *Session) load() {
 	}
 	s.unopened = false
 	var st state
-	in := s.c.read(func(fn func(name, value string)) { forEachCookie(s.header, fn) }, &st)
+	in := s.c.read(s.header, nil, &st)
 	s.header = nil
 	s.hadCookie, s.chunksIn, s.legacyIn = in.hadCookie, in.chunksIn, in.legacyIn
 	switch {
