@@ -36,6 +36,10 @@ import (
 
 // Defaults applied by NewCodec to zero Config fields.
 const (
+	// DefaultName is the cookie name NewCodec picks when Config.Name is
+	// empty and the cookie cannot be a __Host- cookie (Insecure, a Domain,
+	// or a Path other than "/"). Earlier versions used it for every
+	// Config without a Name.
 	DefaultName = "session"
 	// DefaultHostName is the cookie name NewCodec picks when Config.Name is
 	// empty and the cookie is Secure, with Path "/" and no Domain: a
@@ -120,9 +124,10 @@ type Config struct {
 	// (see SECURITY.md); Insecure, Domain or another Path give that up.
 	// With the default __Host-session name, a request that carries no
 	// __Host-session cookie but a "session" cookie (the default name of
-	// earlier versions) is opened from that cookie, and Middleware reseals
-	// it under the new name and deletes the old one, so upgrading logs
-	// nobody out. Setting Name explicitly turns that migration off.
+	// earlier versions) is opened from that cookie, and Middleware (or
+	// DecodeCookies with Cookies) reseals it under the new name and deletes
+	// the old one, so upgrading logs nobody out. Setting Name explicitly
+	// turns that migration off.
 	Name string
 	// Keys seals and opens cookies. Required.
 	Keys *Keyring
