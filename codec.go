@@ -167,6 +167,17 @@ type Config struct {
 	// and never the value) and changes that could not be saved. Default
 	// slog.Default().
 	Logger *slog.Logger
+	// OnError, if set, receives what the middleware would otherwise log:
+	// why the request's session cookie did not open (the error wraps
+	// ErrInvalid, ErrExpired, ErrUnknownKey or ErrTooLarge) and why a
+	// changed session could not be saved (ErrTooLarge, or a value msgpack
+	// cannot encode). It is called once per error, when the response
+	// commits: just before its header goes out, outside the session's lock,
+	// with the writer under the middleware. If the handler returned without
+	// writing, OnError may write the whole response (a 500 page, say);
+	// otherwise the status is already chosen and it may only add headers.
+	// Codec.CommitResponse calls it too, with its w and r.
+	OnError func(w http.ResponseWriter, r *http.Request, err error)
 }
 
 // A Codec seals sessions into cookie values and opens them again. It is
@@ -184,6 +195,7 @@ type Codec struct {
 	attrs     string // "; Path=/; HttpOnly; Secure; SameSite=Lax" and the like
 	refresh   float64
 	logger    *slog.Logger
+	onError   func(http.ResponseWriter, *http.Request, error)
 	verify    func(*Session) error
 	notBefore atomic.Int64 // Unix seconds; 0 = none
 	compress  bool
@@ -242,6 +254,7 @@ func NewCodec(cfg Config) (*Codec, error) {
 	}
 	c.refresh = cfg.RefreshAfter
 	c.logger = cfg.Logger
+	c.onError = cfg.OnError
 	c.verify = cfg.Verify
 	c.SetNotBefore(cfg.NotBefore)
 	c.compress = cfg.Compress

@@ -2,6 +2,7 @@ package cookiesession
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -41,6 +42,10 @@ type Session struct {
 	accessed  bool     // the handler touched the session
 	hadCookie bool     // the request carried a cookie with the session's name
 	chunksIn  uint32   // bit i: the request carried chunk cookie NAME.i
+	flushed   bool     // Flush was called since the last commit
+	ctx       context.Context
+	openErr   error // why the request's cookie did not open
+	reported  bool  // openErr was handed to Config.OnError or the log
 }
 
 // state is everything a cookie carries, plus whether it changed.
@@ -92,7 +97,31 @@ func (s *Session) load() {
 		s.state = st
 		return
 	}
-	s.c.logRejected(err)
+	s.openErr = err // reported when the response commits
+}
+
+// OpenError returns why the request's session cookie did not open (an
+// error wrapping ErrInvalid, ErrExpired, ErrUnknownKey or ErrTooLarge), or
+// nil if it opened or the request carried none. A handler can use it to
+// tell "your session expired" from "you never logged in". It opens the
+// session if that has not happened yet.
+func (s *Session) OpenError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	return s.openErr
+}
+
+// takeOpenError returns openErr the first time it is asked, for reporting
+// it exactly once.
+func (s *Session) takeOpenError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reported {
+		return nil
+	}
+	s.reported = true
+	return s.openErr
 }
 
 // find returns the live entry for key, dropping it if its TTL has passed.
@@ -338,6 +367,7 @@ func (s *Session) Flush() {
 	defer s.mu.Unlock()
 	s.load()
 	s.state = state{created: s.c.unixNow(), modified: true}
+	s.flushed = true
 }
 
 // Renew gives the session a new ID and keeps its data. Call it after login
