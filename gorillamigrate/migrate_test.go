@@ -520,4 +520,3 @@ func TestMiddlewareOutsideCodec(t *testing.T) {
 	}()
 	m.Middleware(http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 }
-
