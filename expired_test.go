@@ -212,3 +212,22 @@ func TestDecodeCookiesExpiredChunks(t *testing.T) {
 		t.Errorf("no cookies: %v, %v; want an empty session", got, err)
 	}
 }
+
+// TestDecodeExpiredSaysWhichLimit: a session closed by the opening codec's
+// tighter limits says so.
+func TestDecodeExpiredSaysWhichLimit(t *testing.T) {
+	sealer, clk := newTestCodec(t, Config{})
+	v := expSealed(t, sealer, clk, 2*time.Hour, nil)
+	now := clk.Now()
+	for limit, cfg := range map[string]Config{
+		"idle for longer than MaxAge": {MaxAge: time.Hour},
+		"older than AbsoluteTimeout":  {AbsoluteTimeout: time.Hour},
+	} {
+		cfg.Keys, cfg.Now = sealer.keys, func() time.Time { return now }
+		c, _ := newTestCodec(t, cfg)
+		s, err := c.DecodeExpired(v)
+		if s == nil || !errors.Is(err, ErrExpired) || !strings.Contains(err.Error(), limit) {
+			t.Errorf("%s: DecodeExpired = %v, %v", limit, s, err)
+		}
+	}
+}
