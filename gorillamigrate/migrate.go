@@ -112,6 +112,8 @@ func (m *Migrator) WithLogger(l *slog.Logger) *Migrator {
 // session, and like cookiesession's own changes only if its status is
 // below 500: a failed request leaves both as they were. A legacy session
 // too large for the new cookie is not migrated, and its cookie is kept.
+// A legacy cookie may have the new cookie's name: the new cookie then
+// replaces it, and the codec logs it once as a cookie it could not open.
 func (m *Migrator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := cookiesession.FromContext(r.Context()) // a wiring mistake shows on the first request
