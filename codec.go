@@ -374,14 +374,15 @@ func (c *Codec) Decode(value string) (*Session, error) {
 		return c.New(), nil
 	}
 	s := &Session{c: c}
-	if err := c.open(&s.state, value); err != nil {
+	if err := c.open(&s.state, value, false); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// open fills st from value.
-func (c *Codec) open(st *state, value string) (err error) {
+// open fills st from value. With expiredOK a session past its deadline opens
+// too (DecodeExpired): every other check still applies.
+func (c *Codec) open(st *state, value string, expiredOK bool) (err error) {
 	defer func() {
 		// Defence in depth: the payload was checked before any decoder saw
 		// it, but a panic must never escape to the caller.
@@ -417,7 +418,7 @@ func (c *Codec) open(st *state, value string) (err error) {
 	if err := checkPayload(plain); err != nil {
 		return invalid("payload is not acceptable msgpack", err)
 	}
-	if err := c.parse(st, plain, c.unixNow()); err != nil {
+	if err := c.parse(st, plain, c.unixNow(), expiredOK); err != nil {
 		return err
 	}
 	st.keyID = id
