@@ -27,7 +27,8 @@ import (
 // encoding, so a value reads back the same in the request that set it as in
 // every later one, and later changes to the caller's own value (a slice, a
 // map, a struct behind a pointer) never reach the session. The untyped Get,
-// Pop, SetDefault and Flashes return values in these types only:
+// Pop, SetDefault, Flashes and FlashesFrom return values in these types
+// only:
 //
 //   - nil, bool, string, []byte;
 //   - int64 for every integer, whatever Go type was set (int, uint8, a named

@@ -781,6 +781,22 @@ func TestGetNormalTypes(t *testing.T) {
 	}
 }
 
+// Get[T] of a struct decodes with msgpack, as its doc says: a time.Time
+// field comes back as the same instant, in time.Local.
+func TestGetStructTimeField(t *testing.T) {
+	type event struct{ When time.Time }
+	when := time.Date(2026, 3, 4, 5, 6, 7, 8, time.UTC)
+	c, _ := newTestCodec(t, Config{})
+	s := c.New()
+	s.Set("e", event{when})
+	for name, s := range map[string]*Session{"same request": s, "after a round trip": mustRoundTrip(t, c, s)} {
+		got, ok := Get[event](s, "e")
+		if !ok || !got.When.Equal(when) || got.When.Location() != time.Local {
+			t.Errorf("%s: Get[event] = %v (%v), %v; want %v in time.Local", name, got.When, got.When.Location(), ok, when)
+		}
+	}
+}
+
 // Role is a named string type for the tests.
 type Role string
 
