@@ -66,6 +66,11 @@ var (
 	// Config.Verify or Config.NotBefore. It wraps ErrExpired: a revoked
 	// session is treated as an expired one.
 	ErrRevoked = fmt.Errorf("%w: revoked", ErrExpired)
+	// ErrUnencodable means a value set in the session (or a flash message)
+	// could not be encoded with msgpack, or breaks the limits FORMAT.md §4
+	// sets, so the session cannot be sealed. Session.Err reports it at
+	// once, Encode when sealing.
+	ErrUnencodable = errors.New("cookiesession: value cannot be encoded")
 )
 
 // sessionError is what every failure returns: a sentinel kind, a reason for
@@ -298,8 +303,10 @@ func (c *Codec) unixNow() int64 { return c.now().Unix() }
 // so the caller deletes the cookie (Django's rule too). So does a session
 // whose expiry has already passed. A value that would not fit in
 // Config.MaxCookies cookies of Config.MaxLength is an ErrTooLarge error that
-// names the largest keys. With MaxCookies > 1 the value may be longer than
-// one cookie: send it with Codec.Cookies, which splits it.
+// names the largest keys. A value that could not be encoded when it was set
+// is an ErrUnencodable error that names its key (see Session.Err). With
+// MaxCookies > 1 the value may be longer than one cookie: send it with
+// Codec.Cookies, which splits it.
 func (c *Codec) Encode(s *Session) (string, error) {
 	if s == nil {
 		return "", errors.New("cookiesession: Encode of a nil *Session")
@@ -324,17 +331,8 @@ func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error)
 	if deadline <= now {
 		return "", 0, nil
 	}
-	// A value that did not encode when it was set has no msgpack form;
-	// encoding it again gives the reason (rare, so not kept per entry).
-	for i := range s.entries {
-		if e := &s.entries[i]; e.raw == nil {
-			return "", 0, fmt.Errorf("cookiesession: value of key %q: %w", e.key, whyNotEncoded(e.val))
-		}
-	}
-	for i := range s.flashes {
-		if s.flashes[i].raw == nil {
-			return "", 0, fmt.Errorf("cookiesession: flash message: %w", whyNotEncoded(s.flashes[i].val))
-		}
+	if err := s.valueErr(); err != nil {
+		return "", 0, err
 	}
 	if s.mode != expiryBrowserClose {
 		maxAge = deadline - now
@@ -647,14 +645,6 @@ func (c *Codec) readIV(iv []byte) error {
 	}
 	rand.Read(iv) // never fails since Go 1.24
 	return nil
-}
-
-// whyNotEncoded says why v had no msgpack form when it was set.
-func whyNotEncoded(v any) error {
-	if _, err := encodeValue(v); err != nil {
-		return err
-	}
-	return fmt.Errorf("%T did not encode when it was set", v) // it changed since
 }
 
 // largestKeys names the three biggest values, to say what grew.
