@@ -76,8 +76,9 @@ func wfHKDF(secret []byte, info string) []byte {
 	return exp.Sum(nil) // T(1): exactly the 32 bytes asked for
 }
 
+// wfDerive derives k's format v2 keys, bound to its ID (FORMAT.md §1).
 func wfDerive(k Key) (hashKey, blockKey []byte) {
-	return wfHKDF(k.Secret, "cookiesession/v1 hmac-sha256"), wfHKDF(k.Secret, "cookiesession/v1 aes-256")
+	return wfHKDF(k.Secret, "cookiesession/v2 hmac-sha256\x00"+k.ID), wfHKDF(k.Secret, "cookiesession/v2 aes-256\x00"+k.ID)
 }
 
 // wfSecureCookie is securecookie set up as FORMAT.md says: the derived keys,

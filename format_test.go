@@ -26,6 +26,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/securecookie"
 )
 
 var wfUpdate = flag.Bool("update", false, "rewrite testdata/vectors.json and the fuzz seed corpus under testdata/fuzz")
@@ -33,9 +35,21 @@ var wfUpdate = flag.Bool("update", false, "rewrite testdata/vectors.json and the
 const wfVectorsPath = "testdata/vectors.json"
 
 type wfVectorFile struct {
-	Comment string         `json:"comment"`
-	Vectors []wfVector     `json:"vectors"`
-	Rejects []wfVectorFail `json:"rejects"`
+	Comment string           `json:"comment"`
+	Vectors []wfVector       `json:"vectors"`
+	Legacy  []wfLegacyVector `json:"legacy_v1"`
+	Rejects []wfVectorFail   `json:"rejects"`
+}
+
+// wfLegacyVector is a vector sealed in wire format v1, for readers that
+// accept v1 cookies while migrating: the inputs of the named vector, the v1
+// keys, the version 1 envelope, and the cookie.
+type wfLegacyVector struct {
+	Vector      string `json:"vector"`
+	HashKeyHex  string `json:"hash_key_hex"`
+	BlockKeyHex string `json:"block_key_hex"`
+	PayloadHex  string `json:"payload_hex"`
+	Cookie      string `json:"cookie"`
 }
 
 type wfVector struct {
@@ -85,11 +99,12 @@ type wfTyped struct {
 }
 
 type wfVectorFail struct {
-	Name   string `json:"name"`
-	Vector string `json:"vector"` // whose key, cookie name and config to use
-	Now    int64  `json:"now"`
-	Cookie string `json:"cookie"`
-	Error  string `json:"error"` // ErrInvalid, ErrExpired, ErrUnknownKey, ErrTooLarge
+	Name     string `json:"name"`
+	Vector   string `json:"vector"` // whose key, cookie name and config to use
+	RejectV1 bool   `json:"reject_v1,omitempty"`
+	Now      int64  `json:"now"`
+	Cookie   string `json:"cookie"`
+	Error    string `json:"error"` // ErrInvalid, ErrExpired, ErrUnknownKey, ErrTooLarge
 }
 
 func (tv wfTyped) goValue(tb testing.TB) any {
@@ -306,6 +321,20 @@ func wfComplete(tb testing.TB, v wfVector) wfVector {
 	return v
 }
 
+// wfCompleteLegacy seals the session of vector v in format v1.
+func wfCompleteLegacy(tb testing.TB, v wfVector) wfLegacyVector {
+	tb.Helper()
+	key := Key{ID: v.KeyID, Secret: wfMustHex(tb, v.SecretHex)}
+	hashKey, blockKey := wfDeriveV1(key)
+	payload := wfV1Payload(tb, wfMustHex(tb, v.PayloadHex))
+	return wfLegacyVector{
+		Vector:     v.Name,
+		HashKeyHex: hex.EncodeToString(hashKey), BlockKeyHex: hex.EncodeToString(blockKey),
+		PayloadHex: hex.EncodeToString(payload),
+		Cookie:     wfSealV1(key, v.CookieName, v.Now, wfMustHex(tb, v.IVHex), payload),
+	}
+}
+
 // wfVectorRejects derives refusals from the first two vectors.
 func wfVectorRejects(tb testing.TB, vs []wfVector) []wfVectorFail {
 	tb.Helper()
@@ -321,17 +350,26 @@ func wfVectorRejects(tb testing.TB, vs []wfVector) []wfVectorFail {
 		return s[:i] + string(c) + s[i+1:]
 	}
 	other := vs[1]
+	key := Key{ID: v.KeyID, Secret: wfMustHex(tb, v.SecretHex)}
+	iv, payload := wfMustHex(tb, v.IVHex), wfMustHex(tb, v.PayloadHex)
+	h2, b2 := wfDerive(Key{ID: "k2", Secret: key.Secret})
+	relabelled := v.KeyID + "." + wfRefSeal(h2, b2, v.CookieName, v.Now, iv, payload)
+	v1Envelope := v.KeyID + "." + wfRefSeal(hashKey, wfMustHex(tb, v.BlockKeyHex), v.CookieName, v.Now, iv, wfV1Payload(tb, payload))
 	return []wfVectorFail{
-		{"one character changed in the MAC", v.Name, v.Now, flip(v.Cookie, len(v.Cookie)-5), "ErrInvalid"},
-		{"one character changed in the ciphertext", v.Name, v.Now, flip(v.Cookie, len(v.Cookie)/2), "ErrInvalid"},
-		{"line break inserted (securecookie accepts)", v.Name, v.Now, v.Cookie[:20] + "\n" + v.Cookie[20:], "ErrInvalid"},
-		{"padding changed", v.Name, v.Now, wfChangePadding(v.Cookie), "ErrInvalid"},
-		{"timestamp with a leading zero, MAC recomputed (securecookie accepts)", v.Name, v.Now, id + "." + wfFrame(hashKey, v.CookieName, "0"+ts, inner), "ErrInvalid"},
-		{"sealed for another cookie name", other.Name, other.Now, other.KeyID + "." + sealed, "ErrInvalid"},
-		{"a key the keyring does not hold", v.Name, v.Now, "k9." + sealed, "ErrUnknownKey"},
-		{"opened at the deadline", v.Name, v.SealedExpires, v.Cookie, "ErrExpired"},
-		{"sealed more than 60 s ahead of the reader's clock", v.Name, v.Now - 61, v.Cookie, "ErrInvalid"},
-		{"longer than MaxLength", v.Name, v.Now, v.KeyID + "." + strings.Repeat("A", 4096), "ErrTooLarge"},
+		{Name: "sealed under key ID k2 with the same secret, relabelled k1", Vector: v.Name, Now: v.Now, Cookie: relabelled, Error: "ErrInvalid"},
+		{Name: "version 1 envelope under v2 keys", Vector: v.Name, Now: v.Now, Cookie: v1Envelope, Error: "ErrInvalid"},
+		{Name: "version 2 envelope under v1 keys", Vector: v.Name, Now: v.Now, Cookie: wfSealV1(key, v.CookieName, v.Now, iv, payload), Error: "ErrInvalid"},
+		{Name: "v1 cookie, reader with RejectV1", Vector: v.Name, RejectV1: true, Now: v.Now, Cookie: wfCompleteLegacy(tb, v).Cookie, Error: "ErrInvalid"},
+		{Name: "one character changed in the MAC", Vector: v.Name, Now: v.Now, Cookie: flip(v.Cookie, len(v.Cookie)-5), Error: "ErrInvalid"},
+		{Name: "one character changed in the ciphertext", Vector: v.Name, Now: v.Now, Cookie: flip(v.Cookie, len(v.Cookie)/2), Error: "ErrInvalid"},
+		{Name: "line break inserted (securecookie accepts)", Vector: v.Name, Now: v.Now, Cookie: v.Cookie[:20] + "\n" + v.Cookie[20:], Error: "ErrInvalid"},
+		{Name: "padding changed", Vector: v.Name, Now: v.Now, Cookie: wfChangePadding(v.Cookie), Error: "ErrInvalid"},
+		{Name: "timestamp with a leading zero, MAC recomputed (securecookie accepts)", Vector: v.Name, Now: v.Now, Cookie: id + "." + wfFrame(hashKey, v.CookieName, "0"+ts, inner), Error: "ErrInvalid"},
+		{Name: "sealed for another cookie name", Vector: other.Name, Now: other.Now, Cookie: other.KeyID + "." + sealed, Error: "ErrInvalid"},
+		{Name: "a key the keyring does not hold", Vector: v.Name, Now: v.Now, Cookie: "k9." + sealed, Error: "ErrUnknownKey"},
+		{Name: "opened at the deadline", Vector: v.Name, Now: v.SealedExpires, Cookie: v.Cookie, Error: "ErrExpired"},
+		{Name: "sealed more than 60 s ahead of the reader's clock", Vector: v.Name, Now: v.Now - 61, Cookie: v.Cookie, Error: "ErrInvalid"},
+		{Name: "longer than MaxLength", Vector: v.Name, Now: v.Now, Cookie: v.KeyID + "." + strings.Repeat("A", 4096), Error: "ErrTooLarge"},
 	}
 }
 
@@ -351,6 +389,9 @@ func TestVectors(t *testing.T) {
 		vf := wfVectorFile{Comment: "cookiesession wire-format test vectors; see FORMAT.md. Regenerate with: go test -run TestVectors -update"}
 		for _, spec := range wfVectorSpecs() {
 			vf.Vectors = append(vf.Vectors, wfComplete(t, spec))
+		}
+		for _, v := range vf.Vectors {
+			vf.Legacy = append(vf.Legacy, wfCompleteLegacy(t, v))
 		}
 		vf.Rejects = wfVectorRejects(t, vf.Vectors)
 		out, err := json.MarshalIndent(vf, "", "  ")
@@ -383,6 +424,18 @@ func TestVectors(t *testing.T) {
 		byName[v.Name] = v
 		t.Run(v.Name, func(t *testing.T) { wfCheckVector(t, v) })
 	}
+	if len(vf.Legacy) != len(vf.Vectors) {
+		t.Errorf("%d v1 vectors for %d vectors", len(vf.Legacy), len(vf.Vectors))
+	}
+	for _, l := range vf.Legacy {
+		t.Run("v1/"+l.Vector, func(t *testing.T) {
+			v, ok := byName[l.Vector]
+			if !ok {
+				t.Fatalf("v1 vector names vector %q", l.Vector)
+			}
+			wfCheckLegacy(t, v, l)
+		})
+	}
 	for _, r := range vf.Rejects {
 		t.Run("reject/"+r.Name, func(t *testing.T) {
 			v, ok := byName[r.Vector]
@@ -390,7 +443,9 @@ func TestVectors(t *testing.T) {
 			if !ok || !known {
 				t.Fatalf("reject names vector %q and error %q", r.Vector, r.Error)
 			}
-			s, err := wfVectorCodec(t, v, r.Now).Decode(r.Cookie)
+			c := wfVectorCodec(t, v, r.Now)
+			c.rejectV1 = r.RejectV1
+			s, err := c.Decode(r.Cookie)
 			if s != nil || !errors.Is(err, want) {
 				t.Fatalf("Decode = %v, %v; want nil, %s", s, err, r.Error)
 			}
@@ -502,6 +557,48 @@ func wfCheckVector(t *testing.T, v wfVector) {
 	}
 }
 
+// wfCheckLegacy checks a v1 vector against its v2 vector v: the v1 keys,
+// an envelope that differs from v's only in its version, the cookie
+// securecookie's algorithm makes of it under the v1 keys; and that the
+// library opens it to the same session as v's cookie, unless RejectV1.
+func wfCheckLegacy(t *testing.T, v wfVector, l wfLegacyVector) {
+	key := Key{ID: v.KeyID, Secret: wfMustHex(t, v.SecretHex)}
+	hashKey, blockKey := wfDeriveV1(key)
+	if hex.EncodeToString(hashKey) != l.HashKeyHex || hex.EncodeToString(blockKey) != l.BlockKeyHex {
+		t.Fatalf("v1 keys %x %x, vector says %s %s", hashKey, blockKey, l.HashKeyHex, l.BlockKeyHex)
+	}
+	payload := wfMustHex(t, l.PayloadHex)
+	if want := wfV1Payload(t, wfMustHex(t, v.PayloadHex)); !bytes.Equal(payload, want) {
+		t.Fatalf("v1 payload\n%x\nis not the v2 payload with version 1\n%x", payload, want)
+	}
+	if ref := wfSealV1(key, v.CookieName, v.Now, wfMustHex(t, v.IVHex), payload); ref != l.Cookie {
+		t.Fatalf("reference v1 sealer\n%s\nvector\n%s", ref, l.Cookie)
+	}
+	var got []byte
+	_, sealed, _ := strings.Cut(l.Cookie, ".")
+	sc := securecookie.New(hashKey, blockKey).SetSerializer(securecookie.NopEncoder{}).MaxAge(0).MaxLength(0)
+	if err := sc.Decode(v.CookieName, sealed, &got); err != nil || !bytes.Equal(got, payload) {
+		t.Fatalf("securecookie.Decode with the v1 keys = %x, %v; want the payload", got, err)
+	}
+	c := wfVectorCodec(t, v, v.Now)
+	o, err := c.Decode(l.Cookie)
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	want, err := c.Decode(v.Cookie)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wfSameSession(t, o, want)
+	if !o.legacy {
+		t.Error("v1 cookie not marked legacy")
+	}
+	c.rejectV1 = true
+	if o, err := c.Decode(l.Cookie); o != nil || !errors.Is(err, ErrInvalid) {
+		t.Errorf("with RejectV1: %v, %v; want ErrInvalid", o, err)
+	}
+}
+
 func wfMsgpack(tb testing.TB, v any) []byte {
 	tb.Helper()
 	b, err := encodeValue(v)
@@ -524,8 +621,8 @@ func TestVectorsDescribeTheFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := vf.Vectors[0]
-	// [1, bin8(16) ID, created, sealed, mode 0, arg 0, deadline, {"user_id": 42}, {}, []]
-	want := "9a" + "01" + "c410" + v.Session.IDHex +
+	// [2, bin8(16) ID, created, sealed, mode 0, arg 0, deadline, {"user_id": 42}, {}, []]
+	want := "9a" + "02" + "c410" + v.Session.IDHex +
 		fmt.Sprintf("ce%08x", v.Session.Created) + fmt.Sprintf("ce%08x", v.Now) + "00" + "00" +
 		fmt.Sprintf("ce%08x", v.Now+int64(DefaultMaxAge/time.Second)) +
 		"81" + "a7" + hex.EncodeToString([]byte("user_id")) + "2a" + "80" + "90"

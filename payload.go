@@ -15,9 +15,13 @@ import (
 // put through before the msgpack library decodes any of it.
 
 const (
-	payloadVersion = 1
-	envelopeFields = 10
-	sessionIDLen   = 16
+	// payloadVersion is the envelope's version: 2, sealed with keys bound
+	// to the key ID. Version 1 goes with format v1's keys and nothing
+	// else (FORMAT.md §1), so the two cannot be mixed.
+	payloadVersion   = 2
+	payloadVersionV1 = 1
+	envelopeFields   = 10
+	sessionIDLen     = 16
 
 	// maxValueDepth bounds the nesting of containers inside one value. The
 	// msgpack library recurses once per level, so an unbounded depth is a
@@ -422,6 +426,20 @@ func (r *reader) value() []byte {
 	return r.take(end - r.i)
 }
 
+// envelopeHeadLen returns the length of the envelope's head in b: its
+// array header and fields 0 to 6, which hold the session ID and the times.
+// Format v2 never compresses them (see deflate).
+func envelopeHeadLen(b []byte) (int, error) {
+	r := reader{b: b}
+	r.length("envelope", 0x90)
+	r.int("version")
+	r.bin("session ID")
+	for range 5 { // created, sealed, mode, argument, deadline
+		r.int("envelope field")
+	}
+	return r.i, r.err
+}
+
 // appendPayload appends the envelope of s sealed at now with the given
 // deadline. The field order is FORMAT.md's.
 func (c *Codec) appendPayload(b []byte, s *Session, now, deadline int64) []byte {
@@ -462,14 +480,19 @@ func (c *Codec) appendPayload(b []byte, s *Session, now, deadline int64) []byte 
 
 // parse fills st from an envelope that checkPayload accepted, and enforces
 // every deadline in it at now, except, with expiredOK (DecodeExpired), the
-// session's own. Values keep pointing into plain.
-func (c *Codec) parse(st *state, plain []byte, now int64, expiredOK bool) error {
+// session's own. legacy says the envelope was sealed with format v1's keys,
+// so its version must be 1. Values keep pointing into plain.
+func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool) error {
+	want := int64(payloadVersion)
+	if legacy {
+		want = payloadVersionV1
+	}
 	r := reader{b: plain}
 	if n := r.length("envelope", 0x90); r.err == nil && n != envelopeFields {
 		return invalid(fmt.Sprintf("envelope has %d fields, want %d", n, envelopeFields), nil)
 	}
-	if v := r.int("version"); r.err == nil && v != payloadVersion {
-		return invalid(fmt.Sprintf("payload version %d is not supported", v), nil)
+	if v := r.int("version"); r.err == nil && v != want {
+		return invalid(fmt.Sprintf("payload version %d does not go with format v%d keys", v, want), nil)
 	}
 	id := r.bin("session ID")
 	st.created = r.int("creation time")
