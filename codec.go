@@ -145,11 +145,15 @@ type Config struct {
 
 	// Size.
 
-	// Compress deflates the payload before sealing when that makes it
-	// shorter. Off by default: compressing secrets next to data an
-	// attacker controls can leak the secrets through the cookie's length
-	// (see SECURITY.md). Cookies are opened whether or not they were
-	// compressed, so turning it on or off logs nobody out.
+	// Compress deflates the session's data and flashes before sealing
+	// when that makes the cookie shorter. Off by default: with it, anyone
+	// who can set one value in a session and observe the cookie's length
+	// can learn, a guess at a time, every other value and flash in the
+	// same session (a token under another key included). The session ID,
+	// times and expiry policy are sealed outside the compressed stream, so
+	// they do not leak this way (see SECURITY.md). Cookies are opened
+	// whether or not they were compressed, so turning it on or off logs
+	// nobody out.
 	Compress bool
 	// RejectV1 refuses cookies sealed in wire format v1 (before key IDs
 	// were bound into the keys; FORMAT.md §1) as ErrInvalid. Off, a v1
