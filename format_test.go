@@ -13,6 +13,7 @@ package cookiesession
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -38,7 +39,31 @@ type wfVectorFile struct {
 	Comment string           `json:"comment"`
 	Vectors []wfVector       `json:"vectors"`
 	Legacy  []wfLegacyVector `json:"legacy_v1"`
+	Accepts []wfVectorOpen   `json:"accepts"`
 	Rejects []wfVectorFail   `json:"rejects"`
+	Keys    []wfKeysVector   `json:"keys"`
+}
+
+// wfVectorOpen is a cookie no Encode writes that a reader must still open:
+// a hand-made envelope sealed under the named vector's key, cookie name,
+// clock and IV, and what it opens to.
+type wfVectorOpen struct {
+	Name       string   `json:"name"`
+	Vector     string   `json:"vector"`
+	PayloadHex string   `json:"payload_hex"`
+	Cookie     string   `json:"cookie"`
+	KeysHex    []string `json:"keys_hex"` // the data keys, in order, as hex bytes
+	Flashes    int      `json:"flashes"`
+}
+
+// wfKeysVector is the text form of a keyring (ParseKeys), and either the
+// keys it holds, primary first, or "error": true.
+type wfKeysVector struct {
+	Name       string   `json:"name"`
+	Text       string   `json:"text"`
+	IDs        []string `json:"ids,omitempty"`
+	SecretsHex []string `json:"secrets_hex,omitempty"`
+	Error      bool     `json:"error,omitempty"`
 }
 
 // wfLegacyVector is a vector sealed in wire format v1, for readers that
@@ -373,6 +398,155 @@ func wfVectorRejects(tb testing.TB, vs []wfVector) []wfVectorFail {
 	}
 }
 
+// wfSealFor seals payload under vector v's key, cookie name, clock and IV.
+func wfSealFor(tb testing.TB, v wfVector, payload []byte) string {
+	tb.Helper()
+	return v.KeyID + "." + wfRefSeal(wfMustHex(tb, v.HashKeyHex), wfMustHex(tb, v.BlockKeyHex), v.CookieName, v.Now, wfMustHex(tb, v.IVHex), payload)
+}
+
+// wfTimestampValue is the envelope holding {"t": ts}, ts a timestamp
+// extension given whole.
+func wfTimestampValue(ts ...byte) []byte {
+	return wfWithValue(ts)
+}
+
+// wfVectorAccepts are the hand-made envelopes of FORMAT.md §3 that a reader
+// must open, sealed under v (whose clock must be wfNow, as wfFields'
+// times are).
+func wfVectorAccepts(tb testing.TB, v wfVector) []wfVectorOpen {
+	tb.Helper()
+	if v.Now != wfNow {
+		tb.Fatalf("vector %s: clock %d, want %d", v.Name, v.Now, wfNow)
+	}
+	ttls := wfWith(map[int][]byte{
+		wfData: wfCat([]byte{0x82}, wfStr("a"), []byte{1}, wfStr("b"), []byte{2}),
+		wfTTLs: wfCat([]byte{0x82}, wfStr("a"), wfU32(wfNow+100), wfStr("b"), wfU32(wfNow+200))})
+	specs := []struct {
+		name    string
+		payload []byte
+		keys    []string
+		flashes int
+	}{
+		{"envelope with neither data nor flashes", wfWith(map[int][]byte{wfData: {0x80}}), nil, 0},
+		{"invalid UTF-8 in a data key and in a string value", wfWith(map[int][]byte{wfData: wfCat([]byte{0x82}, wfStr("a"), wfStr("\xc3\x28"), wfStr("\xff\xfe"), []byte{1})}), []string{"a", "\xff\xfe"}, 0},
+		{"TTL entries in key order", ttls, []string{"a", "b"}, 0},
+		{"timestamp extension with 999999999 nanoseconds (8-byte form)", wfTimestampValue(0xd7, 0xff, 0xee, 0x6b, 0x27, 0xfc, 0x00, 0x00, 0x00, 0x00), []string{"a"}, 0},
+		{"non-minimal integers in the envelope", wfWith(map[int][]byte{wfVersion: wfI64(2), wfCreated: wfU64(wfNow - 100), wfDeadline: wfI64(wfNow + 3600)}), []string{"a"}, 0},
+		{"a flash and no data", wfWith(map[int][]byte{wfData: {0x80}, wfFlashes: wfCat([]byte{0x91}, wfStr("hi"))}), nil, 1},
+	}
+	var out []wfVectorOpen
+	for _, sp := range specs {
+		o := wfVectorOpen{Name: sp.name, Vector: v.Name, PayloadHex: hex.EncodeToString(sp.payload), Cookie: wfSealFor(tb, v, sp.payload), KeysHex: []string{}, Flashes: sp.flashes}
+		for _, k := range sp.keys {
+			o.KeysHex = append(o.KeysHex, hex.EncodeToString([]byte(k)))
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// wfPayloadRejects are hand-made envelopes of FORMAT.md §3 that a reader
+// must refuse, sealed under v (whose clock is wfNow).
+func wfPayloadRejects(tb testing.TB, v wfVector) []wfVectorFail {
+	tb.Helper()
+	ns := func(ext ...byte) []byte { return wfTimestampValue(ext...) }
+	specs := []struct {
+		name    string
+		payload []byte
+	}{
+		{"envelope created at 0", wfWith(map[int][]byte{wfCreated: {0x00}})},
+		{"envelope deadline 0", wfWith(map[int][]byte{wfDeadline: {0x00}})},
+		{"TTL at 0", wfWith(map[int][]byte{wfTTLs: wfCat([]byte{0x81}, wfStr("a"), []byte{0x00})})},
+		{"TTL entries out of key order", wfWith(map[int][]byte{
+			wfData: wfCat([]byte{0x82}, wfStr("a"), []byte{1}, wfStr("b"), []byte{2}),
+			wfTTLs: wfCat([]byte{0x82}, wfStr("b"), wfU32(wfNow+200), wfStr("a"), wfU32(wfNow+100))})},
+		{"data keys out of order", wfWith(map[int][]byte{wfData: wfCat([]byte{0x82}, wfStr("b"), []byte{1}, wfStr("a"), []byte{2})})},
+		{"timestamp extension with 10^9 nanoseconds (8-byte form)", ns(0xd7, 0xff, 0xee, 0x6b, 0x28, 0x00, 0x00, 0x00, 0x00, 0x00)},
+		{"timestamp extension with 10^9 nanoseconds (12-byte form)", ns(0xc7, 0x0c, 0xff, 0x3b, 0x9a, 0xca, 0x00, 0, 0, 0, 0, 0, 0, 0, 0)},
+		{"timestamp extension with 2^32-1 nanoseconds (12-byte form)", ns(0xc7, 0x0c, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0)},
+	}
+	var out []wfVectorFail
+	for _, sp := range specs {
+		out = append(out, wfVectorFail{Name: sp.name, Vector: v.Name, Now: v.Now, Cookie: wfSealFor(tb, v, sp.payload), Error: "ErrInvalid"})
+	}
+	id, _, inner, _ := wfParts(tb, v.Cookie)
+	out = append(out, wfVectorFail{Name: "timestamp \"0\" in the value, MAC recomputed", Vector: v.Name, Now: v.Now,
+		Cookie: id + "." + wfFrame(wfMustHex(tb, v.HashKeyHex), v.CookieName, "0", inner), Error: "ErrInvalid"})
+	return out
+}
+
+// wfKeysVectors are ParseKeys's inputs: FORMAT.md §1's text form.
+func wfKeysVectors(tb testing.TB) []wfKeysVector {
+	tb.Helper()
+	s1, s2 := wfMustHex(tb, wfSeq(0x00)), bytes.Repeat([]byte{0xfb}, 32) // s2 spells "-" and "_"
+	raw1, raw2 := base64.RawURLEncoding.EncodeToString(s1), base64.RawURLEncoding.EncodeToString(s2)
+	h1, h2 := hex.EncodeToString(s1), hex.EncodeToString(s2)
+	nonZeroBits := raw1[:len(raw1)-1] + string(raw1[len(raw1)-1]+1) // the last character's 2 unused bits
+	return []wfKeysVector{
+		{Name: "one key, unpadded (what FormatKeys writes)", Text: "k1:" + raw1, IDs: []string{"k1"}, SecretsHex: []string{h1}},
+		{Name: "one key, padded", Text: "k1:" + raw1 + "=", IDs: []string{"k1"}, SecretsHex: []string{h1}},
+		{Name: "two keys, the first is the primary, spaces around entries", Text: " 2024-06:" + raw2 + " ,\tk1:" + raw1 + "=\n", IDs: []string{"2024-06", "k1"}, SecretsHex: []string{h2, h1}},
+		{Name: "secret of 33 bytes", Text: "k_1:" + base64.RawURLEncoding.EncodeToString(append(bytes.Clone(s1), 0x20)), IDs: []string{"k_1"}, SecretsHex: []string{h1 + "20"}},
+		{Name: "empty text", Text: "  ", Error: true},
+		{Name: "wrong padding", Text: "k1:" + raw1 + "==", Error: true},
+		{Name: "non-zero padding bits", Text: "k1:" + nonZeroBits, Error: true},
+		{Name: "line break inside the secret", Text: "k1:" + raw1[:20] + "\n" + raw1[20:], Error: true},
+		{Name: "standard alphabet", Text: "k2:" + base64.RawStdEncoding.EncodeToString(s2), Error: true},
+		{Name: "secret of 31 bytes", Text: "k1:" + base64.RawURLEncoding.EncodeToString(s1[:31]), Error: true},
+		{Name: "no colon", Text: raw1, Error: true},
+		{Name: "empty entry after a comma", Text: "k1:" + raw1 + ",", Error: true},
+		{Name: "key ID with a dot", Text: "k.1:" + raw1, Error: true},
+		{Name: "key ID of 17 characters", Text: strings.Repeat("k", 17) + ":" + raw1, Error: true},
+		{Name: "duplicate key ID", Text: "k1:" + raw1 + ",k1:" + raw2, Error: true},
+		{Name: "one secret under two IDs", Text: "k1:" + raw1 + ",k2:" + raw1, Error: true},
+	}
+}
+
+// wfCheckKeys checks one text form against ParseKeys.
+func wfCheckKeys(t *testing.T, kv wfKeysVector) {
+	kr, err := ParseKeys(kv.Text)
+	if kv.Error {
+		if err == nil {
+			t.Fatalf("ParseKeys(%q) = %v, want an error", kv.Text, kr.IDs())
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("ParseKeys(%q): %v", kv.Text, err)
+	}
+	if !reflect.DeepEqual(kr.IDs(), kv.IDs) || kr.PrimaryID() != kv.IDs[0] || len(kv.SecretsHex) != len(kv.IDs) {
+		t.Fatalf("IDs %q (primary %q), want %q", kr.IDs(), kr.PrimaryID(), kv.IDs)
+	}
+	for i, id := range kv.IDs {
+		hashKey, _ := wfDerive(Key{ID: id, Secret: wfMustHex(t, kv.SecretsHex[i])})
+		if sk := kr.load().lookup(id); !bytes.Equal(sk.hashKey, hashKey) {
+			t.Errorf("key %q holds another secret than %s", id, kv.SecretsHex[i])
+		}
+	}
+}
+
+// wfCheckAccept checks a hand-made cookie that must open.
+func wfCheckAccept(t *testing.T, v wfVector, a wfVectorOpen) {
+	payload := wfMustHex(t, a.PayloadHex)
+	if ref := wfSealFor(t, v, payload); ref != a.Cookie {
+		t.Fatalf("reference sealer\n%s\nvector\n%s", ref, a.Cookie)
+	}
+	s, err := wfVectorCodec(t, v, v.Now).Decode(a.Cookie)
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	keys := []string{}
+	for _, k := range s.Keys() {
+		keys = append(keys, hex.EncodeToString([]byte(k)))
+		if _, ok := s.Get(k); !ok {
+			t.Errorf("key %q does not read back", k)
+		}
+	}
+	if !reflect.DeepEqual(keys, a.KeysHex) || len(s.Flashes()) != a.Flashes {
+		t.Errorf("keys %q and %d flashes, want %q and %d", keys, len(s.Flashes()), a.KeysHex, a.Flashes)
+	}
+}
+
 // wfChangePadding removes the padding of a padded value, or pads one that
 // has none.
 func wfChangePadding(v string) string {
@@ -393,7 +567,9 @@ func TestVectors(t *testing.T) {
 		for _, v := range vf.Vectors {
 			vf.Legacy = append(vf.Legacy, wfCompleteLegacy(t, v))
 		}
-		vf.Rejects = wfVectorRejects(t, vf.Vectors)
+		vf.Accepts = wfVectorAccepts(t, vf.Vectors[0])
+		vf.Rejects = append(wfVectorRejects(t, vf.Vectors), wfPayloadRejects(t, vf.Vectors[0])...)
+		vf.Keys = wfKeysVectors(t)
 		out, err := json.MarshalIndent(vf, "", "  ")
 		if err != nil {
 			t.Fatal(err)
@@ -435,6 +611,21 @@ func TestVectors(t *testing.T) {
 			}
 			wfCheckLegacy(t, v, l)
 		})
+	}
+	for _, a := range vf.Accepts {
+		t.Run("accept/"+a.Name, func(t *testing.T) {
+			v, ok := byName[a.Vector]
+			if !ok {
+				t.Fatalf("accept names vector %q", a.Vector)
+			}
+			wfCheckAccept(t, v, a)
+		})
+	}
+	for _, kv := range vf.Keys {
+		t.Run("keys/"+kv.Name, func(t *testing.T) { wfCheckKeys(t, kv) })
+	}
+	if len(vf.Accepts) < 6 || len(vf.Keys) < 16 {
+		t.Errorf("%d accepts and %d key texts", len(vf.Accepts), len(vf.Keys))
 	}
 	for _, r := range vf.Rejects {
 		t.Run("reject/"+r.Name, func(t *testing.T) {

@@ -171,6 +171,10 @@ func skipContainer(b []byte, i, n, depth int, isKey, isMap bool) (int, error) {
 	return i, nil
 }
 
+// skipExt skips a timestamp extension of size bytes whose type byte is
+// b[i]. The 8- and 12-byte forms carry nanoseconds, which must be below 10^9
+// as the msgpack spec requires: decoders would otherwise carry the excess
+// into the seconds, giving one instant two encodings.
 func skipExt(b []byte, i, size int) (int, error) {
 	if i >= len(b) {
 		return 0, errTruncated
@@ -178,7 +182,18 @@ func skipExt(b []byte, i, size int) (int, error) {
 	if int8(b[i]) != -1 {
 		return 0, fmt.Errorf("msgpack extension type %d is not accepted", int8(b[i]))
 	}
-	return skipBytes(b, i+1, size)
+	end, err := skipBytes(b, i+1, size)
+	if err != nil || size == 4 {
+		return end, err
+	}
+	nsec := binary.BigEndian.Uint32(b[i+1:])
+	if size == 8 {
+		nsec >>= 2 // the top 30 of 64 bits
+	}
+	if nsec >= 1e9 {
+		return 0, fmt.Errorf("msgpack timestamp with %d nanoseconds", nsec)
+	}
+	return end, nil
 }
 
 func skipBytes(b []byte, i, n int) (int, error) {
@@ -544,6 +559,7 @@ func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool
 		st.entries[i] = entry{key: keys[start : start+len(k)], raw: raw}
 	}
 	m := r.length("TTLs", 0x80)
+	var prev []byte
 	for i := 0; i < m && r.err == nil; i++ {
 		k := r.str("TTL key")
 		d := r.int("TTL")
@@ -556,10 +572,14 @@ func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool
 			return invalid("TTL for a key that holds no value", nil)
 		case st.entries[j].deadline != 0:
 			return invalid("two TTLs for one key", nil)
+		case i > 0 && string(k) <= string(prev):
+			// Like the data keys, so that a session has one encoding.
+			return invalid("TTL keys are not in strictly increasing order", nil)
 		case !validUnix(d):
 			return invalid("TTL out of range", nil)
 		}
 		st.entries[j].deadline = d
+		prev = k
 	}
 	f := r.length("flashes", 0x90)
 	for i := 0; i < f && r.err == nil; i++ {

@@ -78,8 +78,9 @@ func FormatKeys(keys ...Key) string {
 }
 
 // ParseKeys reads the text form written by FormatKeys and returns a Keyring
-// whose primary is the first key. Surrounding spaces around each entry are
-// ignored; the secret may be written with or without base64 padding.
+// whose primary is the first key. Spaces around the text and around each
+// entry are ignored; the secret is canonical base64url, with or without its
+// padding (FORMAT.md §1 has the exact grammar).
 func ParseKeys(text string) (*Keyring, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
@@ -96,7 +97,7 @@ func ParseKeys(text string) (*Keyring, error) {
 			// Not echoed: in a garbled entry ("secret:id") this is the secret.
 			return nil, fmt.Errorf("cookiesession: key %d: ID is not 1 to %d characters of [A-Za-z0-9_-]", i+1, maxKeyIDLen)
 		}
-		secret, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(enc, "="))
+		secret, err := decodeSecret(enc)
 		if err != nil {
 			// The secret itself is never echoed into the error.
 			return nil, fmt.Errorf("cookiesession: key %d (%q): secret is not base64url: %w", i+1, id, err)
@@ -104,6 +105,20 @@ func ParseKeys(text string) (*Keyring, error) {
 		keys = append(keys, Key{ID: id, Secret: secret})
 	}
 	return NewKeyring(keys[0], keys[1:]...)
+}
+
+// decodeSecret decodes the secret of a key's text form: canonical base64url,
+// with its "=" padding or without any. Line breaks (which Go's decoder would
+// skip), wrong padding and non-zero padding bits are refused, so each secret
+// has exactly the two spellings FORMAT.md §1 gives.
+func decodeSecret(enc string) ([]byte, error) {
+	if strings.ContainsAny(enc, "\r\n") {
+		return nil, errors.New("line break in base64")
+	}
+	if strings.HasSuffix(enc, "=") {
+		return base64.URLEncoding.Strict().DecodeString(enc)
+	}
+	return base64.RawURLEncoding.Strict().DecodeString(enc)
 }
 
 // A Keyring holds the keys a Codec seals and opens with: one primary key that
