@@ -487,7 +487,11 @@ func wfKeysVectors(tb testing.TB) []wfKeysVector {
 		{Name: "one key, padded", Text: "k1:" + raw1 + "=", IDs: []string{"k1"}, SecretsHex: []string{h1}},
 		{Name: "two keys, the first is the primary, spaces around entries", Text: " 2024-06:" + raw2 + " ,\tk1:" + raw1 + "=\n", IDs: []string{"2024-06", "k1"}, SecretsHex: []string{h2, h1}},
 		{Name: "secret of 33 bytes", Text: "k_1:" + base64.RawURLEncoding.EncodeToString(append(bytes.Clone(s1), 0x20)), IDs: []string{"k_1"}, SecretsHex: []string{h1 + "20"}},
+		{Name: "Unicode white space around the text", Text: "\u00a0k1:" + raw1 + "\u2003", IDs: []string{"k1"}, SecretsHex: []string{h1}},
 		{Name: "empty text", Text: "  ", Error: true},
+		{Name: "space before the colon", Text: "k1 :" + raw1, Error: true},
+		{Name: "space after the colon", Text: "k1: " + raw1, Error: true},
+		{Name: "space inside the secret", Text: "k1:" + raw1[:20] + " " + raw1[20:], Error: true},
 		{Name: "wrong padding", Text: "k1:" + raw1 + "==", Error: true},
 		{Name: "non-zero padding bits", Text: "k1:" + nonZeroBits, Error: true},
 		{Name: "line break inside the secret", Text: "k1:" + raw1[:20] + "\n" + raw1[20:], Error: true},
@@ -624,7 +628,7 @@ func TestVectors(t *testing.T) {
 	for _, kv := range vf.Keys {
 		t.Run("keys/"+kv.Name, func(t *testing.T) { wfCheckKeys(t, kv) })
 	}
-	if len(vf.Accepts) < 6 || len(vf.Keys) < 16 {
+	if len(vf.Accepts) < 6 || len(vf.Keys) < 20 {
 		t.Errorf("%d accepts and %d key texts", len(vf.Accepts), len(vf.Keys))
 	}
 	for _, r := range vf.Rejects {
