@@ -14,6 +14,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/gorilla/securecookie"
 )
 
 // wfDeriveV1 derives k's format v1 keys, which ignore its ID.
@@ -138,6 +140,14 @@ func TestV1AndV2DoNotMix(t *testing.T) {
 		if o, err := c.Decode(v); o != nil || !errors.Is(err, ErrInvalid) {
 			t.Errorf("%s: %v, %v; want ErrInvalid", name, o, err)
 		}
+	}
+	// A server on version 1 holds only the v1 keys: a v2 cookie fails
+	// their MAC (README: switch every server at once).
+	h1, b1 := wfDeriveV1(k)
+	_, sealed, _ := strings.Cut(mustEncode(t, c, s), ".")
+	var got []byte
+	if err := securecookie.New(h1, b1).SetSerializer(securecookie.NopEncoder{}).MaxAge(0).Decode(c.Name(), sealed, &got); err == nil {
+		t.Error("a v2 cookie opens under the v1 keys")
 	}
 	// The same framings with matching versions open, so the refusals
 	// above are the versions' doing.
