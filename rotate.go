@@ -78,9 +78,9 @@ func FormatKeys(keys ...Key) string {
 }
 
 // ParseKeys reads the text form written by FormatKeys and returns a Keyring
-// whose primary is the first key. Spaces around the text and around each
-// entry are ignored; the secret is canonical base64url, with or without its
-// padding (FORMAT.md §1 has the exact grammar).
+// whose primary is the first key. White space around the text and around
+// each entry is ignored; the secret is canonical base64url, with or without
+// its padding (FORMAT.md §1.1 has the exact grammar).
 func ParseKeys(text string) (*Keyring, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
@@ -110,7 +110,7 @@ func ParseKeys(text string) (*Keyring, error) {
 // decodeSecret decodes the secret of a key's text form: canonical base64url,
 // with its "=" padding or without any. Line breaks (which Go's decoder would
 // skip), wrong padding and non-zero padding bits are refused, so each secret
-// has exactly the two spellings FORMAT.md §1 gives.
+// has exactly the two spellings FORMAT.md §1.1 gives.
 func decodeSecret(enc string) ([]byte, error) {
 	if strings.ContainsAny(enc, "\r\n") {
 		return nil, errors.New("line break in base64")
@@ -123,8 +123,9 @@ func decodeSecret(enc string) ([]byte, error) {
 
 // A Keyring holds the keys a Codec seals and opens with: one primary key that
 // seals every new cookie, and older keys that still open the cookies they
-// sealed. A cookie names the key that sealed it, so opening never tries more
-// than one key (under format v2 and, for a cookie sealed before it, v1).
+// sealed. A cookie names the key that sealed it, so opening never tries
+// another key: only, when the MAC fails, the same key's wire format v1
+// derivation (see Config.RejectV1).
 //
 // A Keyring is safe for concurrent use: Rotate and Retire may run while other
 // goroutines encode and decode with it; each operation sees either the old or
