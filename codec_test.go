@@ -359,10 +359,10 @@ func TestKeyDerivation(t *testing.T) {
 		sk := kr.load().primary
 		hashKey, blockKey := wfDerive(k)
 		if !bytes.Equal(sk.hashKey, hashKey) {
-			t.Errorf("key %s: hashKey %x, want HKDF-SHA256(secret, \"\", %q) = %x", k.ID, sk.hashKey, hkdfInfoHMAC, hashKey)
+			t.Errorf("key %s: hashKey %x, want HKDF-SHA256(secret, \"\", %q) = %x", k.ID, sk.hashKey, hkdfInfoHMAC+k.ID, hashKey)
 		}
 		if !bytes.Equal(sk.blockKey, blockKey) {
-			t.Errorf("key %s: blockKey %x, want HKDF-SHA256(secret, \"\", %q) = %x", k.ID, sk.blockKey, hkdfInfoAES, blockKey)
+			t.Errorf("key %s: blockKey %x, want HKDF-SHA256(secret, \"\", %q) = %x", k.ID, sk.blockKey, hkdfInfoAES+k.ID, blockKey)
 		}
 		if bytes.Equal(hashKey, blockKey) || bytes.Equal(hashKey, k.Secret[:32]) || bytes.Equal(blockKey, k.Secret[:32]) {
 			t.Errorf("key %s: derived keys are not independent", k.ID)
