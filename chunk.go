@@ -136,8 +136,8 @@ func (c *Codec) fits(l chunkLayout, i int, value string) bool {
 // Cookies is Cookie for sessions that may span several cookies
 // (Config.MaxCookies > 1): the cookies to set, then deletion cookies for
 // every chunk name the session does not use now, so that no stale chunk
-// survives a shrink or a flush. A session opened from a cookie of the
-// legacy name (see Config.Name) also gets deletions for those cookies.
+// survives a shrink or a flush. A session opened from a cookie of the old
+// default name (see Config.Name) also gets deletions for those cookies.
 func (c *Codec) Cookies(s *Session) ([]*http.Cookie, error) {
 	if s == nil {
 		return nil, errors.New("cookiesession: Cookies of a nil *Session")
@@ -164,8 +164,8 @@ func (c *Codec) Cookies(s *Session) ([]*http.Cookie, error) {
 		ck.Name = c.chunkName(i)
 		out = append(out, ck)
 	}
-	for _, name := range c.legacyNames(s.legacyIn) {
-		ck := c.legacy.deletion()
+	for _, name := range c.oldNames(s.oldNameIn) {
+		ck := c.oldName.deletion()
 		ck.Name = name
 		out = append(out, ck)
 	}

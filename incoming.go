@@ -39,6 +39,8 @@ type cookieSet struct {
 	list []sessionCookie // no backing array inside: a set pointing into itself moves to the heap
 	seen uint32          // bit i: NAME.i was sent (bit 0: NAME)
 	dup  bool            // some name was sent twice with different values
+	// expiredOK opens sessions past their deadline (DecodeCookiesExpired).
+	expiredOK bool
 }
 
 // index returns i if name is NAME.i (0 for NAME), or -1 if it is none of
@@ -169,7 +171,7 @@ func (c *Codec) openFirst(cs *cookieSet, at int, st *state, b *budget, rest bool
 			return err
 		}
 		*st = state{}
-		return c.open(st, first)
+		return c.open(st, first, cs.expiredOK)
 	}
 	// The candidates for each chunk, by position in cs.list: those sent
 	// after the first cookie, soonest first, then those sent before it.
@@ -217,7 +219,7 @@ func (c *Codec) openFirst(cs *cookieSet, at int, st *state, b *budget, rest bool
 			joined.WriteString(cs.list[cands[i][pick[i]]].value)
 		}
 		*st = state{}
-		err := c.open(st, joined.String())
+		err := c.open(st, joined.String(), cs.expiredOK)
 		switch {
 		case err == nil:
 			return nil
@@ -244,27 +246,28 @@ func after(x, at, n int) int {
 
 // incoming is what a request's session cookies gave.
 type incoming struct {
-	from      *Codec // the codec whose name was tried: c, or c.legacy
+	from      *Codec // the codec whose name was tried: c, or c.oldName
 	opened    bool
-	legacy    bool   // opened from a cookie of the legacy name
+	oldName   bool   // opened from a cookie of the old default name
 	err       error  // why nothing opened, if something was there
 	hadCookie bool   // delete NAME if the session ends up empty
 	chunksIn  uint32 // chunk cookies NAME.i that may be deleted
-	legacyIn  uint32 // legacy cookies to delete (bit 0: the legacy NAME)
+	oldNameIn uint32 // old-name cookies to delete (bit 0: DefaultName)
 }
 
 // read opens the session carried by a request's cookies, given either as
-// Cookie header lines or parsed, into st. Deletions are allowed only where they cannot hurt: not when several
+// Cookie header lines or parsed, into st; with expiredOK, a genuine session
+// past its deadline opens too (DecodeCookiesExpired). Deletions are allowed only where they cannot hurt: not when several
 // different cookies with one of the session's names were sent (a deletion
 // would remove the genuine one and leave the attacker's), nor for a cookie
 // refused as sealed in the future (ErrClockSkew: this server's clock is
 // behind; others can open it).
-func (c *Codec) read(lines []string, cookies []*http.Cookie, st *state) incoming {
-	var cs, ls cookieSet
+func (c *Codec) read(lines []string, cookies []*http.Cookie, expiredOK bool, st *state) incoming {
+	cs, ls := cookieSet{expiredOK: expiredOK}, cookieSet{expiredOK: expiredOK}
 	add := func(name, value string) {
 		c.add(&cs, name, value)
-		if c.legacy != nil {
-			c.legacy.add(&ls, name, value)
+		if c.oldName != nil {
+			c.oldName.add(&ls, name, value)
 		}
 	}
 	forEachCookie(lines, add)
@@ -274,7 +277,7 @@ func (c *Codec) read(lines []string, cookies []*http.Cookie, st *state) incoming
 	in := incoming{from: c}
 	set := &cs
 	if cs.seen&1 == 0 && ls.seen&1 != 0 {
-		set, in.from = &ls, c.legacy
+		set, in.from = &ls, c.oldName
 	}
 	if set.seen&1 != 0 {
 		in.opened, in.err = in.from.openSet(set, st)
@@ -285,8 +288,8 @@ func (c *Codec) read(lines []string, cookies []*http.Cookie, st *state) incoming
 	}
 	in.chunksIn = cs.seen &^ 1
 	if set == &ls {
-		in.legacy = in.opened
-		in.legacyIn = ls.seen
+		in.oldName = in.opened
+		in.oldNameIn = ls.seen
 	} else {
 		in.hadCookie = cs.seen&1 != 0
 	}
@@ -295,8 +298,8 @@ func (c *Codec) read(lines []string, cookies []*http.Cookie, st *state) incoming
 
 // DecodeCookies opens the session carried by a request's cookies: those
 // named Config.Name and, with MaxCookies > 1, its chunks; with the default
-// __Host- name and no such cookie, the legacy "session" cookies (see
-// Config.Name). Cookies with other names are ignored; with no session
+// __Host- name and no such cookie, the "session" cookies of the old
+// default name (see Config.Name). Cookies with other names are ignored; with no session
 // cookie at all it returns a new, empty session and a nil error. Use
 // http.ParseCookie to turn a Cookie header into the slice.
 //
@@ -310,9 +313,13 @@ func (c *Codec) read(lines []string, cookies []*http.Cookie, st *state) incoming
 // Pass what the browser sent: the deletion cookies that Cookies returns are
 // for the response, and an empty chunk among them does not open.
 func (c *Codec) DecodeCookies(cookies []*http.Cookie) (*Session, error) {
+	return c.decodeCookies(cookies, false)
+}
+
+func (c *Codec) decodeCookies(cookies []*http.Cookie, expiredOK bool) (*Session, error) {
 	s := c.New()
 	var st state
-	in := c.read(nil, cookies, &st)
+	in := c.read(nil, cookies, expiredOK, &st)
 	if !in.opened {
 		if in.err != nil {
 			return nil, in.err
@@ -320,8 +327,8 @@ func (c *Codec) DecodeCookies(cookies []*http.Cookie) (*Session, error) {
 		return s, nil
 	}
 	s.state = st
-	s.legacyIn = in.legacyIn
-	s.modified = in.legacy // resealed under the new name
+	s.oldNameIn = in.oldNameIn
+	s.modified = in.oldName // resealed under the new name
 	return s, nil
 }
 

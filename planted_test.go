@@ -103,8 +103,8 @@ func TestName_DefaultIsHostPrefixedWhenAllowed(t *testing.T) {
 			if c.Name() != tc.want {
 				t.Fatalf("Name() = %q, want %q", c.Name(), tc.want)
 			}
-			if (c.legacy != nil) != (tc.want == DefaultHostName) {
-				t.Errorf("legacy reader present: %v", c.legacy != nil)
+			if (c.oldName != nil) != (tc.want == DefaultHostName) {
+				t.Errorf("old-name reader present: %v", c.oldName != nil)
 			}
 			s := c.New()
 			s.Set("user", "alice")
@@ -226,10 +226,10 @@ func TestPlanted_JunkChunkCookie(t *testing.T) {
 	}
 }
 
-// pcLegacySetup returns a codec as an upgraded application builds it (no
+// pcOldNameSetup returns a codec as an upgraded application builds it (no
 // Name: __Host-session) and one sealing as before the upgrade (the old
 // default name "session"), sharing keys and clock.
-func pcLegacySetup(t *testing.T, cfg Config) (cur, old *Codec, lg *mwLog) {
+func pcOldNameSetup(t *testing.T, cfg Config) (cur, old *Codec, lg *mwLog) {
 	t.Helper()
 	lg = &mwLog{}
 	cfg.Keys = newKeyring(t, "k1")
@@ -249,8 +249,8 @@ func pcLegacySetup(t *testing.T, cfg Config) (cur, old *Codec, lg *mwLog) {
 	return cur, old, lg
 }
 
-func TestMigration_LegacyCookieIsResealedUnderTheNewName(t *testing.T) {
-	cur, old, lg := pcLegacySetup(t, Config{})
+func TestMigration_OldNameCookieIsResealedUnderTheNewName(t *testing.T) {
+	cur, old, lg := pcOldNameSetup(t, Config{})
 	s := old.New()
 	s.Set("user", "alice")
 	id := s.ID()
@@ -258,7 +258,7 @@ func TestMigration_LegacyCookieIsResealedUnderTheNewName(t *testing.T) {
 
 	r := pcServe(t, cur, nil, "/get?k=user", pcHeader("session", v))
 	if r.body != "alice" {
-		t.Fatalf("body %q, want the legacy session", r.body)
+		t.Fatalf("body %q, want the old-name session", r.body)
 	}
 	ck := r.find(DefaultHostName)
 	if ck == nil || ck.Value == "" || !ck.Secure || ck.Path != "/" || ck.Domain != "" {
@@ -266,7 +266,7 @@ func TestMigration_LegacyCookieIsResealedUnderTheNewName(t *testing.T) {
 	}
 	r.wantDeleted(t, "session")
 	if del := r.find("session"); !del.Secure || del.Path != "/" {
-		t.Errorf("legacy deletion %q does not match the legacy cookie's attributes", del.String())
+		t.Errorf("old-name deletion %q does not match the old-name cookie's attributes", del.String())
 	}
 	got, err := cur.Decode(ck.Value)
 	if err != nil || GetOr(got, "user", "") != "alice" || got.ID() != id {
@@ -282,29 +282,29 @@ func TestMigration_LegacyCookieIsResealedUnderTheNewName(t *testing.T) {
 }
 
 func TestMigration_Rules(t *testing.T) {
-	cur, old, lg := pcLegacySetup(t, Config{})
-	legacy := mwSealed(t, old, "user", "alice")
+	cur, old, lg := pcOldNameSetup(t, Config{})
+	oldCookie := mwSealed(t, old, "user", "alice")
 	current := mwSealed(t, cur, "user", "bob")
 
-	t.Run("the __Host- cookie wins and the legacy one is left alone", func(t *testing.T) {
-		r := pcServe(t, cur, nil, "/get?k=user", pcHeader("session", legacy, DefaultHostName, current))
+	t.Run("the __Host- cookie wins and the old-name one is left alone", func(t *testing.T) {
+		r := pcServe(t, cur, nil, "/get?k=user", pcHeader("session", oldCookie, DefaultHostName, current))
 		if r.body != "bob" || len(r.set) != 0 {
 			t.Fatalf("body %q, Set-Cookie %v", r.body, r.names())
 		}
 	})
-	t.Run("a 5xx keeps the legacy cookie for the next try", func(t *testing.T) {
+	t.Run("a 5xx keeps the old-name cookie for the next try", func(t *testing.T) {
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s := FromContext(r.Context())
 			w.WriteHeader(http.StatusInternalServerError)
 			io.WriteString(w, GetOr(s, "user", "<none>"))
 		})
-		r := pcServe(t, cur, h, "/", pcHeader("session", legacy))
+		r := pcServe(t, cur, h, "/", pcHeader("session", oldCookie))
 		if r.body != "alice" || len(r.set) != 0 {
 			t.Fatalf("body %q, Set-Cookie %v; want no cookie on a 5xx", r.body, r.names())
 		}
 	})
-	t.Run("logout from a legacy session deletes the legacy cookie", func(t *testing.T) {
-		r := pcServe(t, cur, nil, "/flush", pcHeader("session", legacy))
+	t.Run("logout from an old-name session deletes the old-name cookie", func(t *testing.T) {
+		r := pcServe(t, cur, nil, "/flush", pcHeader("session", oldCookie))
 		r.wantDeleted(t, "session")
 		for _, ck := range r.set {
 			if ck.Value != "" {
@@ -317,12 +317,12 @@ func TestMigration_Rules(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := pcServe(t, explicit, nil, "/get?k=user", pcHeader("session", legacy))
+		r := pcServe(t, explicit, nil, "/get?k=user", pcHeader("session", oldCookie))
 		if r.body != "<none>" || len(r.set) != 0 {
-			t.Fatalf("body %q, Set-Cookie %v; want the legacy cookie ignored", r.body, r.names())
+			t.Fatalf("body %q, Set-Cookie %v; want the old-name cookie ignored", r.body, r.names())
 		}
 	})
-	t.Run("a bad legacy cookie is deleted, several are not", func(t *testing.T) {
+	t.Run("a bad old-name cookie is deleted, several are not", func(t *testing.T) {
 		lg.buf.Reset()
 		r := pcServe(t, cur, nil, "/get?k=user", pcHeader("session", "k1.AAAA"))
 		if r.body != "<none>" {
@@ -330,22 +330,22 @@ func TestMigration_Rules(t *testing.T) {
 		}
 		r.wantDeleted(t, "session")
 		if recs := lg.find(t, slog.LevelWarn, "cookiesession: session cookie rejected"); len(recs) != 1 || recs[0]["cookie"] != "session" {
-			t.Errorf("want one rejection logged under the legacy name, got %q", lg.String())
+			t.Errorf("want one rejection logged under the old-name name, got %q", lg.String())
 		}
 		r = pcServe(t, cur, nil, "/get?k=user", pcHeader("session", "k1.AAAA", "session", "k1.BBBB"))
 		if r.body != "<none>" || len(r.set) != 0 {
 			t.Fatalf("two bad: body %q, Set-Cookie %v", r.body, r.names())
 		}
 	})
-	t.Run("NotBefore applies to legacy cookies", func(t *testing.T) {
+	t.Run("NotBefore applies to old-name cookies", func(t *testing.T) {
 		cur.SetNotBefore(cur.now().Add(time.Second))
 		defer cur.SetNotBefore(time.Time{})
-		if r := pcServe(t, cur, nil, "/get?k=user", pcHeader("session", legacy)); r.body != "<none>" {
-			t.Fatalf("body %q, want the revoked legacy session refused", r.body)
+		if r := pcServe(t, cur, nil, "/get?k=user", pcHeader("session", oldCookie)); r.body != "<none>" {
+			t.Fatalf("body %q, want the revoked old-name session refused", r.body)
 		}
 	})
 	t.Run("DecodeCookies and Cookies", func(t *testing.T) {
-		s, err := cur.DecodeCookies([]*http.Cookie{{Name: "session", Value: legacy}})
+		s, err := cur.DecodeCookies([]*http.Cookie{{Name: "session", Value: oldCookie}})
 		if err != nil || GetOr(s, "user", "") != "alice" || !s.Modified() {
 			t.Fatalf("DecodeCookies: %v, %v (modified %v)", s, err, s != nil && s.Modified())
 		}
@@ -361,8 +361,8 @@ func TestMigration_Rules(t *testing.T) {
 	})
 }
 
-func TestMigration_ChunkedLegacySession(t *testing.T) {
-	cur, old, _ := pcLegacySetup(t, Config{MaxCookies: 4})
+func TestMigration_ChunkedOldNameSession(t *testing.T) {
+	cur, old, _ := pcOldNameSetup(t, Config{MaxCookies: 4})
 	s := old.New()
 	s.Set("user", "alice")
 	s.Set("blob", lgBlob(8, 6000))
