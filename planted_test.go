@@ -2,6 +2,7 @@ package cookiesession
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -342,6 +343,31 @@ func TestMigration_Rules(t *testing.T) {
 		defer cur.SetNotBefore(time.Time{})
 		if r := pcServe(t, cur, nil, "/get?k=user", pcHeader("session", oldCookie)); r.body != "<none>" {
 			t.Fatalf("body %q, want the revoked old-name session refused", r.body)
+		}
+	})
+	t.Run("Load and Commit", func(t *testing.T) {
+		ls := cur.Load(context.Background(), pcHeader("session", oldCookie))
+		if GetOr(ls, "user", "") != "alice" {
+			t.Fatal("Load did not open the old-name cookie")
+		}
+		ch, err := cur.Commit(ls, http.StatusOK)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r pcResp
+		for _, line := range ch.SetCookie {
+			ck, err := http.ParseSetCookie(line)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.set = append(r.set, ck)
+		}
+		if ck := r.find(DefaultHostName); ck == nil || ck.Value == "" {
+			t.Fatalf("Commit: %v, want __Host-session set", r.names())
+		}
+		r.wantDeleted(t, "session")
+		if ch, _ := cur.Commit(ls, http.StatusOK); len(ch.SetCookie) != 0 {
+			t.Errorf("a second Commit sends %q again", ch.SetCookie)
 		}
 	})
 	t.Run("DecodeCookies and Cookies", func(t *testing.T) {
