@@ -143,6 +143,27 @@ type Config struct {
 	// keys. Codec.SetNotBefore changes it while serving.
 	NotBefore time.Time
 
+	// Server-side guard (opt-in).
+
+	// Guard, if set, is the small server-side memory that makes what a
+	// replayed cookie could undo hold: one-time values (SetOnce,
+	// TakeOnce), attempt limits (Codec.Attempt, Codec.AttemptFor), and
+	// revocation: the ID that Flush or Renew leaves behind stops opening
+	// once the response commits, and Codec.RevokeSubject ends a subject's
+	// older sessions. With a Guard, opening a session from a cookie costs
+	// one RevokedAt call; if that call fails the session still opens and
+	// the failure is logged (fail open), while one-time values and attempt
+	// limits fail closed with ErrGuardUnavailable. Without a Guard none of
+	// this costs anything. See the README's "Guard" section.
+	Guard Guard
+	// GuardTimeout bounds every call to Guard; default 1 s.
+	GuardTimeout time.Duration
+	// Subject, if set (it needs Guard), returns the subject a session
+	// belongs to, such as a user ID, or "" for none: Codec.RevokeSubject
+	// ends a subject's sessions. It must only read s and be safe for
+	// concurrent use.
+	Subject func(s *Session) string
+
 	// Size.
 
 	// Compress deflates the payload before sealing when that makes it
@@ -189,6 +210,7 @@ type Codec struct {
 	compress  bool
 	chunks    int       // Config.MaxCookies
 	bufs      sync.Pool // of *[]byte scratch space
+	guard     guardConfig
 }
 
 // NewCodec validates cfg, fills in its defaults and returns a Codec.
@@ -252,6 +274,9 @@ func NewCodec(cfg Config) (*Codec, error) {
 		cfg.MaxCookies = 1
 	}
 	c.chunks = cfg.MaxCookies
+	if err := c.setGuard(cfg); err != nil {
+		return nil, err
+	}
 	if err := c.setCookieTemplate(cfg); err != nil {
 		return nil, err
 	}
