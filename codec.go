@@ -14,6 +14,7 @@
 package cookiesession
 
 import (
+	"context"
 	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
@@ -386,14 +387,14 @@ func (c *Codec) Decode(value string) (*Session, error) {
 		return c.New(), nil
 	}
 	s := &Session{c: c}
-	if err := c.open(&s.state, value); err != nil {
+	if err := c.open(context.Background(), &s.state, value); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
 // open fills st from value.
-func (c *Codec) open(st *state, value string) (err error) {
+func (c *Codec) open(ctx context.Context, st *state, value string) (err error) {
 	defer func() {
 		// Defence in depth: the payload was checked before any decoder saw
 		// it, but a panic must never escape to the caller.
@@ -433,14 +434,17 @@ func (c *Codec) open(st *state, value string) (err error) {
 		return err
 	}
 	st.keyID = id
-	return c.revoked(st)
+	return c.revoked(ctx, st)
 }
 
-// revoked applies Config.NotBefore and Config.Verify to a session that
-// opened.
-func (c *Codec) revoked(st *state) error {
+// revoked applies Config.NotBefore, Config.Guard's revocations and
+// Config.Verify to a session that opened.
+func (c *Codec) revoked(ctx context.Context, st *state) error {
 	if nb := c.notBefore.Load(); nb != 0 && st.created < nb {
 		return &sessionError{kind: ErrRevoked, reason: "created before NotBefore"}
+	}
+	if err := c.guardRevoked(ctx, st); err != nil {
+		return err
 	}
 	if c.verify == nil {
 		return nil
