@@ -115,17 +115,18 @@ func guardErr(op string, err error) error {
 // address; it is not stored in clear), and distinct for distinct parts,
 // which are length-prefixed before hashing.
 func (c *Codec) guardKey(kind string, parts ...string) string {
-	n := len(c.name) + 8
-	for _, p := range parts {
-		n += 8 + len(p)
-	}
-	b := make([]byte, 0, n)
-	b = binary.BigEndian.AppendUint64(b, uint64(len(c.name)))
+	var scratch [256]byte // enough for most keys: no allocation but the result
+	b := binary.BigEndian.AppendUint64(scratch[:0], uint64(len(c.name)))
 	b = append(b, c.name...)
 	for _, p := range parts {
 		b = binary.BigEndian.AppendUint64(b, uint64(len(p)))
 		b = append(b, p...)
 	}
 	sum := sha256.Sum256(b)
-	return kind + "/" + base64.RawURLEncoding.EncodeToString(sum[:])
+	var out [80]byte
+	n := copy(out[:], kind)
+	out[n] = '/'
+	n++
+	base64.RawURLEncoding.Encode(out[n:], sum[:])
+	return string(out[:n+base64.RawURLEncoding.EncodedLen(len(sum))])
 }
