@@ -22,9 +22,13 @@ import (
 // one Guard (Redis, for a fleet) protects every server that shares it.
 // Implementations must be safe for concurrent use, must honour ctx's
 // deadline, and must return an error wrapping ErrGuardUnavailable when the
-// backing store cannot answer. Keys are chosen by this package; an
-// implementation may prefix or hash them but must keep distinct keys
-// distinct.
+// backing store cannot answer (the codec wraps any other error it gets in
+// ErrGuardUnavailable too, so every feature fails closed on it). Keys are
+// chosen by this package: a kind and a hash, at most 51 bytes, never user
+// data in clear; an implementation may prefix or hash them but must keep
+// distinct keys distinct (the kinds already keep what is consumed, counted
+// and revoked apart). This package always passes a positive ttl or window;
+// an implementation may refuse any other with an error.
 type Guard interface {
 	// Consume marks key as spent for ttl. It reports true the first time,
 	// false if key was already spent and its ttl has not passed.
@@ -36,8 +40,9 @@ type Guard interface {
 	// Revoke records at as key's revocation time for ttl. A later time
 	// replaces an earlier one; an earlier one never replaces a later one.
 	Revoke(ctx context.Context, key string, at time.Time, ttl time.Duration) error
-	// RevokedAt returns, for each key, the revocation time recorded by
-	// Revoke, or the zero Time if there is none.
+	// RevokedAt returns, for each key in order, the revocation time
+	// recorded by Revoke (to at least millisecond precision), or the zero
+	// Time if there is none: exactly len(keys) times.
 	RevokedAt(ctx context.Context, keys ...string) ([]time.Time, error)
 }
 
