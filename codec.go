@@ -67,6 +67,11 @@ var (
 	// Config.Verify, Config.NotBefore or Config.Guard's revocations. It
 	// wraps ErrExpired: a revoked session is treated as an expired one.
 	ErrRevoked = fmt.Errorf("%w: revoked", ErrExpired)
+	// ErrUnencodable means a value set in the session (or a flash message)
+	// could not be encoded with msgpack, or breaks the limits FORMAT.md §4
+	// sets, so the session cannot be sealed. Session.Err reports it at
+	// once, Encode when sealing.
+	ErrUnencodable = errors.New("cookiesession: value cannot be encoded")
 )
 
 // sessionError is what every failure returns: a sentinel kind, a reason for
@@ -189,6 +194,17 @@ type Config struct {
 	// and never the value) and changes that could not be saved. Default
 	// slog.Default().
 	Logger *slog.Logger
+	// OnError, if set, receives what the middleware would otherwise log:
+	// why the request's session cookie did not open (the error wraps
+	// ErrInvalid, ErrExpired, ErrUnknownKey or ErrTooLarge) and why a
+	// changed session could not be saved (ErrTooLarge, or a value msgpack
+	// cannot encode). It is called once per error, when the response
+	// commits: just before its header goes out, outside the session's lock,
+	// with the writer under the middleware. If the handler returned without
+	// writing, OnError may write the whole response (a 500 page, say);
+	// otherwise the status is already chosen and it may only add headers.
+	// Codec.CommitResponse calls it too, with its w and r.
+	OnError func(w http.ResponseWriter, r *http.Request, err error)
 }
 
 // A Codec seals sessions into cookie values and opens them again. It is
@@ -206,6 +222,7 @@ type Codec struct {
 	attrs     string // "; Path=/; HttpOnly; Secure; SameSite=Lax" and the like
 	refresh   float64
 	logger    *slog.Logger
+	onError   func(http.ResponseWriter, *http.Request, error)
 	verify    func(*Session) error
 	notBefore atomic.Int64 // Unix seconds; 0 = none
 	compress  bool
@@ -265,6 +282,7 @@ func NewCodec(cfg Config) (*Codec, error) {
 	}
 	c.refresh = cfg.RefreshAfter
 	c.logger = cfg.Logger
+	c.onError = cfg.OnError
 	c.verify = cfg.Verify
 	c.SetNotBefore(cfg.NotBefore)
 	c.compress = cfg.Compress
@@ -311,8 +329,10 @@ func (c *Codec) unixNow() int64 { return c.now().Unix() }
 // so the caller deletes the cookie (Django's rule too). So does a session
 // whose expiry has already passed. A value that would not fit in
 // Config.MaxCookies cookies of Config.MaxLength is an ErrTooLarge error that
-// names the largest keys. With MaxCookies > 1 the value may be longer than
-// one cookie: send it with Codec.Cookies, which splits it.
+// names the largest keys. A value that could not be encoded when it was set
+// is an ErrUnencodable error that names its key (see Session.Err). With
+// MaxCookies > 1 the value may be longer than one cookie: send it with
+// Codec.Cookies, which splits it.
 func (c *Codec) Encode(s *Session) (string, error) {
 	if s == nil {
 		return "", errors.New("cookiesession: Encode of a nil *Session")
@@ -337,17 +357,8 @@ func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error)
 	if deadline <= now {
 		return "", 0, nil
 	}
-	// A value that did not encode when it was set has no msgpack form;
-	// encoding it again gives the reason (rare, so not kept per entry).
-	for i := range s.entries {
-		if e := &s.entries[i]; e.raw == nil {
-			return "", 0, fmt.Errorf("cookiesession: value of key %q: %w", e.key, whyNotEncoded(e.val))
-		}
-	}
-	for i := range s.flashes {
-		if s.flashes[i].raw == nil {
-			return "", 0, fmt.Errorf("cookiesession: flash message: %w", whyNotEncoded(s.flashes[i].val))
-		}
+	if err := s.valueErr(); err != nil {
+		return "", 0, err
 	}
 	if s.mode != expiryBrowserClose {
 		maxAge = deadline - now
@@ -387,14 +398,16 @@ func (c *Codec) Decode(value string) (*Session, error) {
 		return c.New(), nil
 	}
 	s := &Session{c: c}
-	if err := c.open(context.Background(), &s.state, value); err != nil {
+	if err := c.open(context.Background(), &s.state, value, false); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// open fills st from value.
-func (c *Codec) open(ctx context.Context, st *state, value string) (err error) {
+// open fills st from value. With expiredOK a session past its deadline opens
+// too (DecodeExpired): every other check still applies. ctx bounds the
+// Guard's revocation check.
+func (c *Codec) open(ctx context.Context, st *state, value string, expiredOK bool) (err error) {
 	defer func() {
 		// Defence in depth: the payload was checked before any decoder saw
 		// it, but a panic must never escape to the caller.
@@ -430,7 +443,7 @@ func (c *Codec) open(ctx context.Context, st *state, value string) (err error) {
 	if err := checkPayload(plain); err != nil {
 		return invalid("payload is not acceptable msgpack", err)
 	}
-	if err := c.parse(st, plain, c.unixNow()); err != nil {
+	if err := c.parse(st, plain, c.unixNow(), expiredOK); err != nil {
 		return err
 	}
 	st.keyID = id
@@ -662,14 +675,6 @@ func (c *Codec) readIV(iv []byte) error {
 	}
 	rand.Read(iv) // never fails since Go 1.24
 	return nil
-}
-
-// whyNotEncoded says why v had no msgpack form when it was set.
-func whyNotEncoded(v any) error {
-	if _, err := encodeValue(v); err != nil {
-		return err
-	}
-	return fmt.Errorf("%T did not encode when it was set", v) // it changed since
 }
 
 // largestKeys names the three biggest values, to say what grew.

@@ -326,7 +326,7 @@ func TestEnvelopeLimitsAccepted(t *testing.T) {
 		{"map with scalar keys of every kind", wfWithValue([]byte{0x86, 0xc0, 0x01, 0xc3, 0x02, 0x07, 0x03, 0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 1, 0x04, 0xa1, 'k', 0x05, 0xca, 0x3f, 0x80, 0, 0, 0x06}), func(t *testing.T, s *Session) {
 			v, ok := s.Get("a")
 			m, isMap := v.(map[any]any)
-			if !ok || !isMap || len(m) != 6 || m[nil] != int8(1) || m[true] != int8(2) || m["k"] != int8(5) {
+			if !ok || !isMap || len(m) != 6 || m[nil] != int64(1) || m[true] != int64(2) || m[int64(7)] != int64(3) || m["k"] != int64(5) || m[1.0] != int64(6) {
 				t.Fatalf("map %#v", v)
 			}
 		}},

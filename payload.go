@@ -461,8 +461,9 @@ func (c *Codec) appendPayload(b []byte, s *Session, now, deadline int64) []byte 
 }
 
 // parse fills st from an envelope that checkPayload accepted, and enforces
-// every deadline in it at now. Values keep pointing into plain.
-func (c *Codec) parse(st *state, plain []byte, now int64) error {
+// every deadline in it at now, except, with expiredOK (DecodeExpired), the
+// session's own. Values keep pointing into plain.
+func (c *Codec) parse(st *state, plain []byte, now int64, expiredOK bool) error {
 	r := reader{b: plain}
 	if n := r.length("envelope", 0x90); r.err == nil && n != envelopeFields {
 		return invalid(fmt.Sprintf("envelope has %d fields, want %d", n, envelopeFields), nil)
@@ -548,14 +549,20 @@ func (c *Codec) parse(st *state, plain []byte, now int64) error {
 		return invalid("malformed envelope", r.err)
 	}
 
-	if deadline, why := c.cookieDeadline(st); now >= deadline {
-		if why == "" {
-			why = fmt.Sprintf("deadline %s passed", time.Unix(st.deadline, 0).UTC().Format(time.RFC3339))
-		}
-		return &sessionError{kind: ErrExpired, reason: why}
+	if deadline, _ := c.cookieDeadline(st); now >= deadline && !expiredOK {
+		return c.expiredError(st)
 	}
 	dropExpired(&st.entries, now)
 	return nil
+}
+
+// expiredError says why the sealed session st no longer opens.
+func (c *Codec) expiredError(st *state) error {
+	_, why := c.cookieDeadline(st)
+	if why == "" {
+		why = fmt.Sprintf("deadline %s passed", time.Unix(st.deadline, 0).UTC().Format(time.RFC3339))
+	}
+	return &sessionError{kind: ErrExpired, reason: why}
 }
 
 // cookieDeadline returns when a sealed session stops opening: the deadline

@@ -2,11 +2,11 @@ module github.com/cookiesession/cookiesession/cmd/cookiesession
 
 go 1.24
 
-require github.com/cookiesession/cookiesession v0.0.0
-
 require (
-	github.com/vmihailenco/msgpack/v5 v5.4.1 // indirect
-	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
+	github.com/cookiesession/cookiesession v0.0.0
+	github.com/vmihailenco/msgpack/v5 v5.4.1
 )
+
+require github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
 
 replace github.com/cookiesession/cookiesession => ../..
