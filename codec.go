@@ -172,12 +172,24 @@ type Config struct {
 
 	// Size.
 
-	// Compress deflates the payload before sealing when that makes it
-	// shorter. Off by default: compressing secrets next to data an
-	// attacker controls can leak the secrets through the cookie's length
-	// (see SECURITY.md). Cookies are opened whether or not they were
-	// compressed, so turning it on or off logs nobody out.
+	// Compress deflates the session's data and flashes before sealing
+	// when that makes the cookie shorter. Off by default: with it, anyone
+	// who can set one value in a session and observe the cookie's length
+	// can learn, a guess at a time, every other value and flash in the
+	// same session (a token under another key included). The session ID,
+	// times and expiry policy are sealed outside the compressed stream, so
+	// they do not leak this way (see SECURITY.md). Cookies are opened
+	// whether or not they were compressed, so turning it on or off logs
+	// nobody out.
 	Compress bool
+	// RejectV1 refuses cookies sealed in wire format v1 (before key IDs
+	// were bound into the keys; FORMAT.md §1) as ErrInvalid. Off, a v1
+	// cookie still opens, and Middleware reseals it as v2 the next time
+	// it serves it, so an upgrade logs nobody out. Turn it on once MaxAge
+	// (or the longest custom expiry in use) has passed since the upgrade:
+	// until then a v1 cookie sealed by a key with the same secret under
+	// another ID, in any keyring, opens here if relabelled.
+	RejectV1 bool
 	// MaxCookies is how many cookies one session may span: a sealed value
 	// longer than one cookie is split over NAME, NAME.1, NAME.2, ... each
 	// within MaxLength. Default 1, at most 16.
@@ -226,6 +238,7 @@ type Codec struct {
 	verify    func(*Session) error
 	notBefore atomic.Int64 // Unix seconds; 0 = none
 	compress  bool
+	rejectV1  bool
 	chunks    int       // Config.MaxCookies
 	bufs      sync.Pool // of *[]byte scratch space
 	guard     guardConfig
@@ -286,6 +299,7 @@ func NewCodec(cfg Config) (*Codec, error) {
 	c.verify = cfg.Verify
 	c.SetNotBefore(cfg.NotBefore)
 	c.compress = cfg.Compress
+	c.rejectV1 = cfg.RejectV1
 	switch {
 	case cfg.MaxCookies < 0 || cfg.MaxCookies > maxChunks:
 		return nil, fmt.Errorf("cookiesession: MaxCookies %d is outside [1, %d]", cfg.MaxCookies, maxChunks)
@@ -433,20 +447,25 @@ func (c *Codec) open(ctx context.Context, st *state, value string, expiredOK boo
 	}
 	bp := c.getBuf()
 	defer c.bufs.Put(bp)
-	plain, err := unseal(k, c.namePipe, sealed, bp)
+	v1 := k.v1
+	if c.rejectV1 {
+		v1 = nil
+	}
+	plain, legacy, err := unseal(k, c.namePipe, sealed, bp, v1)
 	if err != nil {
 		return err
 	}
-	if plain, err = inflate(plain); err != nil {
+	if plain, err = inflate(plain, legacy); err != nil {
 		return err
 	}
 	if err := checkPayload(plain); err != nil {
 		return invalid("payload is not acceptable msgpack", err)
 	}
-	if err := c.parse(st, plain, c.unixNow(), expiredOK); err != nil {
+	if err := c.parse(st, plain, c.unixNow(), legacy, expiredOK); err != nil {
 		return err
 	}
 	st.keyID = id
+	st.legacy = legacy
 	return c.revoked(ctx, st)
 }
 
@@ -518,9 +537,11 @@ func (c *Codec) seal(k *sealKey, payload []byte, now int64, bp *[]byte) (string,
 	return unsafe.String(unsafe.SliceData(out), len(out)), nil
 }
 
-// unseal verifies and decrypts the securecookie part of a value. The
-// plaintext it returns is freshly allocated: the session keeps it.
-func unseal(k *sealKey, namePipe []byte, value string, bp *[]byte) ([]byte, error) {
+// unseal verifies and decrypts the securecookie part of a value with k's
+// keys or, if their MAC fails and v1 is not nil, with v1's (then legacy is
+// true). The plaintext it returns is freshly allocated: the session keeps
+// it.
+func unseal(k *sealKey, namePipe []byte, value string, bp *[]byte, v1 *sealKey) (plain []byte, legacy bool, err error) {
 	// Scratch: the value, its decoding (mid), and the decoding of mid's
 	// inner part, each shorter than the one before.
 	n := len(value)
@@ -529,46 +550,56 @@ func unseal(k *sealKey, namePipe []byte, value string, bp *[]byte) ([]byte, erro
 	src := append(buf[:0], value...)
 	mid, err := decodeStrict(buf[n:n], src)
 	if err != nil {
-		return nil, invalid("value is not canonical base64", err)
+		return nil, false, invalid("value is not canonical base64", err)
 	}
 	// mid is "timestamp|base64(iv||ciphertext)|mac"; the MAC may hold any
 	// byte, so it is found by its length, not by a separator.
 	if len(mid) < macLen+4 {
-		return nil, invalid("value too short", nil)
+		return nil, false, invalid("value too short", nil)
 	}
 	mac := mid[len(mid)-macLen:]
 	signed := mid[:len(mid)-macLen-1]
 	if mid[len(mid)-macLen-1] != '|' {
-		return nil, invalid("malformed value", nil)
+		return nil, false, invalid("malformed value", nil)
 	}
 	bar := indexByte(signed, '|')
 	if bar < 0 {
-		return nil, invalid("malformed value", nil)
+		return nil, false, invalid("malformed value", nil)
 	}
-	h := k.mac()
-	h.Write(namePipe)
-	h.Write(signed)
 	// The MAC is summed into the CTR scratch at the end of buf, unused
 	// until decryption: a local array would escape through hash.Hash.
-	ok := hmac.Equal(h.Sum(buf[len(buf)-ctrScratch:][:0]), mac)
-	k.putMAC(h)
-	if !ok {
-		return nil, invalid("MAC does not verify (tampered, another cookie name, or another key)", nil)
+	scratch := buf[len(buf)-ctrScratch:]
+	if !verifyMAC(k, namePipe, signed, mac, scratch) {
+		if v1 == nil || !verifyMAC(v1, namePipe, signed, mac, scratch) {
+			return nil, false, invalid("MAC does not verify (tampered, another cookie name, or another key)", nil)
+		}
+		k, legacy = v1, true
 	}
 	if !canonicalTimestamp(signed[:bar]) {
-		return nil, invalid("malformed timestamp", nil)
+		return nil, false, invalid("malformed timestamp", nil)
 	}
 	inner := signed[bar+1:]
 	ivct, err := decodeStrict(mid[len(mid):len(mid)], inner)
 	if err != nil {
-		return nil, invalid("ciphertext is not canonical base64", err)
+		return nil, false, invalid("ciphertext is not canonical base64", err)
 	}
 	if len(ivct) <= aesBlock {
-		return nil, invalid("ciphertext too short", nil)
+		return nil, false, invalid("ciphertext too short", nil)
 	}
-	plain := make([]byte, len(ivct)-aesBlock)
-	xorCTR(k.block, ivct[:aesBlock], plain, ivct[aesBlock:], buf[len(buf)-ctrScratch:])
-	return plain, nil
+	plain = make([]byte, len(ivct)-aesBlock)
+	xorCTR(k.block, ivct[:aesBlock], plain, ivct[aesBlock:], scratch)
+	return plain, legacy, nil
+}
+
+// verifyMAC reports, in constant time, whether mac is k's HMAC of
+// namePipe || signed. scratch receives the computed MAC.
+func verifyMAC(k *sealKey, namePipe, signed, mac, scratch []byte) bool {
+	h := k.mac()
+	h.Write(namePipe)
+	h.Write(signed)
+	ok := hmac.Equal(h.Sum(scratch[:0]), mac)
+	k.putMAC(h)
+	return ok
 }
 
 const (

@@ -155,13 +155,10 @@ func (c *Codec) CheckCSRF(r *http.Request) error {
 	return s.CheckCSRFToken(token)
 }
 
-// contextSession returns the session c's Middleware put in r's context, or
-// nil.
+// contextSession returns the session c's Middleware put in r's context,
+// even under other codecs' middleware, or nil.
 func (c *Codec) contextSession(r *http.Request) *Session {
-	s, ok := r.Context().Value(contextKey{}).(*Session)
-	if !ok || s.c != c {
-		return nil
-	}
+	s, _ := r.Context().Value(codecKey{c}).(*Session)
 	return s
 }
 

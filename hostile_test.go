@@ -62,7 +62,7 @@ const (
 // {"a": 1}, no TTLs, no flashes.
 func wfFields() [][]byte {
 	return [][]byte{
-		{0x01},
+		{0x02},
 		append([]byte{0xc4, 16}, wfRepeat(16, 0xab)...),
 		wfU32(wfNow - 100),
 		wfU32(wfNow),
@@ -177,7 +177,8 @@ func wfHostilePayloads() []struct {
 		{"envelope of 0 fields", []byte{0x90}, "fields"},
 		{"envelope of 16 fields (array16)", wfEnv(append(wfFields(), []byte{0xc0}, []byte{0xc0}, []byte{0xc0}, []byte{0xc0}, []byte{0xc0}, []byte{0xc0})), ""},
 		{"envelope is a map", append([]byte{0x85}, valid[1:]...), ""},
-		{"version 2", wfWith(map[int][]byte{wfVersion: {0x02}}), "version"},
+		{"version 1 under v2 keys", wfWith(map[int][]byte{wfVersion: {0x01}}), "version"},
+		{"version 3", wfWith(map[int][]byte{wfVersion: {0x03}}), "version"},
 		{"version 0", wfWith(map[int][]byte{wfVersion: {0x00}}), "version"},
 		{"version -1", wfWith(map[int][]byte{wfVersion: {0xff}}), "version"},
 		{"version as a string", wfWith(map[int][]byte{wfVersion: wfStr("1")}), ""},
@@ -330,7 +331,7 @@ func TestEnvelopeLimitsAccepted(t *testing.T) {
 				t.Fatalf("map %#v", v)
 			}
 		}},
-		{"non-minimal envelope integers", wfWith(map[int][]byte{wfVersion: wfI64(1), wfMode: wfI64(0), wfArg: wfU64(0), wfCreated: wfI64(wfNow - 100), wfSealed: wfU64(wfNow), wfDeadline: wfI64(wfNow + 10)}), nil},
+		{"non-minimal envelope integers", wfWith(map[int][]byte{wfVersion: wfI64(2), wfMode: wfI64(0), wfArg: wfU64(0), wfCreated: wfI64(wfNow - 100), wfSealed: wfU64(wfNow), wfDeadline: wfI64(wfNow + 10)}), nil},
 		{"sealed 60 s in the future (the skew allowed)", wfWith(map[int][]byte{wfCreated: wfU32(wfNow), wfSealed: wfU32(wfNow + 60)}), nil},
 		{"created equal to sealed", wfWith(map[int][]byte{wfCreated: wfU32(wfNow)}), nil},
 		{"TTL in the past drops the key, session lives", wfWith(map[int][]byte{

@@ -106,13 +106,13 @@ func (c *Codec) setCookieHeader(name, value string, maxAge int64) string {
 }
 
 // stale reports whether an unchanged session opened from a cookie should be
-// sealed again: its key is no longer the primary, or enough of its idle
-// window has passed that its deadline should slide.
+// sealed again: its key is no longer the primary, it is in wire format v1,
+// or enough of its idle window has passed that its deadline should slide.
 func (c *Codec) stale(s *Session, now int64) bool {
 	if s.sealed == 0 {
 		return false
 	}
-	if s.keyID != c.keys.PrimaryID() {
+	if s.keyID != c.keys.PrimaryID() || s.legacy {
 		return true
 	}
 	if s.mode == expiryAt {

@@ -80,6 +80,7 @@ type state struct {
 	sealed   int64 // Unix seconds of the seal this session came from; 0 if new
 	deadline int64 // the deadline that seal carried
 	keyID    string
+	legacy   bool // opened with format v1's keys; Middleware reseals it as v2
 	mode     expiryMode
 	expArg   int64   // seconds for expiryIdle, Unix seconds for expiryAt
 	entries  []entry // sorted by key
