@@ -141,7 +141,11 @@ type Config struct {
 	// if it had expired (the error wraps ErrRevoked and Verify's error).
 	// Use it for per-user "logged out everywhere after T" checks against
 	// the session's CreatedAt, SealedAt, ID or data. Verify must not keep
-	// or change the session, and must be safe for concurrent use.
+	// or change the session, and must be safe for concurrent use. The
+	// text of its error is logged with the rejection, so keep user data
+	// out of it. A panic in Verify rejects the session as ErrRevoked and is
+	// logged as "Config.Verify panicked" with the panic's type, never its
+	// value.
 	Verify func(s *Session) error
 	// NotBefore, if set, rejects every session created before it (as
 	// ErrRevoked): a way to end all sessions at once without rotating
@@ -317,10 +321,10 @@ func (c *Codec) unixNow() int64 { return c.now().Unix() }
 // so the caller deletes the cookie (Django's rule too). So does a session
 // whose expiry has already passed. A value that would not fit in
 // Config.MaxCookies cookies of Config.MaxLength is an ErrTooLarge error that
-// names the largest keys. A value that could not be encoded when it was set
-// is an ErrUnencodable error that names its key (see Session.Err). With
-// MaxCookies > 1 the value may be longer than one cookie: send it with
-// Codec.Cookies, which splits it.
+// gives the sizes of the largest entries, never a key name. A value that
+// could not be encoded when it was set is an ErrUnencodable error that names
+// its key (see Session.Err). With MaxCookies > 1 the value may be longer
+// than one cookie: send it with Codec.Cookies, which splits it.
 func (c *Codec) Encode(s *Session) (string, error) {
 	if s == nil {
 		return "", errors.New("cookiesession: Encode of a nil *Session")
@@ -355,7 +359,7 @@ func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error)
 	defer c.bufs.Put(bp)
 	payload := c.appendPayload((*bp)[:0], s, now, deadline)
 	if len(payload) > maxPayload {
-		return "", 0, &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("payload is %d bytes, limit %d", len(payload), maxPayload) + largestKeys(s)}
+		return "", 0, &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("payload is %d bytes, limit %d", len(payload), maxPayload) + largestValues(s)}
 	}
 	if c.compress {
 		payload = deflate(payload)
@@ -363,7 +367,7 @@ func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error)
 	v, err := c.seal(c.keys.load().primary, payload, now, bp)
 	if err != nil {
 		if se, ok := err.(*sessionError); ok && se.kind == ErrTooLarge {
-			se.reason += largestKeys(s)
+			se.reason += largestValues(s)
 		}
 		return "", 0, err
 	}
@@ -399,7 +403,7 @@ func (c *Codec) open(st *state, value string, expiredOK bool) (err error) {
 		// Defence in depth: the payload was checked before any decoder saw
 		// it, but a panic must never escape to the caller.
 		if r := recover(); r != nil {
-			err = invalid("payload does not decode", fmt.Errorf("panic: %v", r))
+			err = decoderPanicked(r)
 		}
 	}()
 	if c.cookiesFor(len(value)) == 0 {
@@ -442,6 +446,13 @@ func (c *Codec) open(st *state, value string, expiredOK bool) (err error) {
 	return c.revoked(st)
 }
 
+// decoderPanicked is the error for a panic recovered while opening a
+// cookie. The panic's value may quote the session's data, so only its type
+// is reported.
+func decoderPanicked(r any) error {
+	return invalid("payload does not decode", fmt.Errorf("decoder panicked (%T)", r))
+}
+
 // revoked applies Config.NotBefore and Config.Verify to a session that
 // opened.
 func (c *Codec) revoked(st *state) error {
@@ -452,10 +463,26 @@ func (c *Codec) revoked(st *state) error {
 		return nil
 	}
 	view := &Session{c: c, state: *st}
+	if err := c.callVerify(view); err != nil {
+		return err
+	}
+	*st = view.state // keeps any values Verify decoded
+	return nil
+}
+
+// callVerify runs Config.Verify on view. A panic in Verify rejects the
+// session as revoked (it fails closed) and is reported by its type alone:
+// the panic value is the application's and may hold the user's data, which
+// must not reach the log.
+func (c *Codec) callVerify(view *Session) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &sessionError{kind: ErrRevoked, reason: fmt.Sprintf("Config.Verify panicked (%T)", r)}
+		}
+	}()
 	if err := c.verify(view); err != nil {
 		return &sessionError{kind: ErrRevoked, reason: "rejected by Config.Verify", cause: err}
 	}
-	*st = view.state // keeps any values Verify decoded
 	return nil
 }
 
@@ -678,28 +705,27 @@ func (c *Codec) readIV(iv []byte) error {
 	return nil
 }
 
-// largestKeys names the three biggest values, to say what grew.
-func largestKeys(s *Session) string {
-	type sized struct {
-		key  string
-		size int
-	}
-	list := make([]sized, 0, len(s.entries))
+// largestValues gives the sizes of the three biggest entries, to say how
+// the session grew. It names no key: key names can be user data, and the
+// middleware logs the error.
+func largestValues(s *Session) string {
+	sizes := make([]int, 0, len(s.entries))
 	for i := range s.entries {
 		e := &s.entries[i]
-		list = append(list, sized{e.key, len(e.key) + len(e.raw)})
+		sizes = append(sizes, len(e.key)+len(e.raw))
 	}
-	if len(list) == 0 {
+	if len(sizes) == 0 {
 		return ""
 	}
-	sort.Slice(list, func(i, j int) bool { return list[i].size > list[j].size })
+	sort.Sort(sort.Reverse(sort.IntSlice(sizes)))
 	var b strings.Builder
-	b.WriteString("; largest keys:")
-	for i, e := range list {
-		if i == 3 {
-			break
+	fmt.Fprintf(&b, "; largest entries (key and value, of %d):", len(sizes))
+	for i, n := range sizes[:min(3, len(sizes))] {
+		if i > 0 {
+			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, " %q (%d B msgpack)", e.key, e.size)
+		fmt.Fprintf(&b, " %d", n)
 	}
+	b.WriteString(" B of msgpack")
 	return b.String()
 }
