@@ -116,6 +116,14 @@ type Config struct {
 	// AbsoluteTimeout, if positive, caps every session's life from its
 	// creation, whatever SetExpiry says and however often it is resealed.
 	AbsoluteTimeout time.Duration
+	// MaxExpiry, if positive, caps every expiry policy: no session opens
+	// more than MaxExpiry after it was last sealed, whatever SetExpiry or
+	// SetExpiryAt asked, and no cookie's Max-Age exceeds it. It is checked
+	// when a cookie is opened, so lowering it also ends sessions already
+	// sealed under a longer policy. Zero (the default) leaves custom
+	// policies uncapped; MaxAge still bounds the default and browser-close
+	// ones.
+	MaxExpiry time.Duration
 	// MaxLength is the longest cookie, counted over "name=value", that
 	// Encode produces or Decode reads. Default 4096.
 	MaxLength int
@@ -209,6 +217,7 @@ type Codec struct {
 	keys      *Keyring
 	maxAge    int64 // seconds
 	absolute  int64 // seconds; 0 = none
+	maxExpiry int64 // seconds; 0 = none
 	maxLength int
 	now       func() time.Time
 	rand      io.Reader // nil: crypto/rand; tests fix it for FORMAT.md's vectors
@@ -259,6 +268,13 @@ func NewCodec(cfg Config) (*Codec, error) {
 		return nil, fmt.Errorf("cookiesession: AbsoluteTimeout %v is under one second", cfg.AbsoluteTimeout)
 	}
 	c.absolute = int64(cfg.AbsoluteTimeout / time.Second)
+	switch {
+	case cfg.MaxExpiry < 0:
+		return nil, fmt.Errorf("cookiesession: negative MaxExpiry %v", cfg.MaxExpiry)
+	case cfg.MaxExpiry > 0 && cfg.MaxExpiry < time.Second:
+		return nil, fmt.Errorf("cookiesession: MaxExpiry %v is under one second", cfg.MaxExpiry)
+	}
+	c.maxExpiry = int64(cfg.MaxExpiry / time.Second)
 	switch {
 	case c.maxLength < 0:
 		return nil, fmt.Errorf("cookiesession: negative MaxLength %d", c.maxLength)

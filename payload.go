@@ -610,13 +610,16 @@ func (c *Codec) expiredError(st *state) error {
 
 // cookieDeadline returns when a sealed session stops opening: the deadline
 // it carries, brought forward by the codec's current MaxAge (for the default
-// and browser-close policies) and AbsoluteTimeout, so that tightening either
-// takes effect at once. why names the codec limit that decides, or is ""
+// and browser-close policies), MaxExpiry and AbsoluteTimeout, so that
+// tightening any of them takes effect at once. why names the codec limit that decides, or is ""
 // when the sealed deadline does.
 func (c *Codec) cookieDeadline(st *state) (deadline int64, why string) {
 	deadline = st.deadline
 	if (st.mode == expiryDefault || st.mode == expiryBrowserClose) && st.sealed+c.maxAge < deadline {
 		deadline, why = st.sealed+c.maxAge, "idle for longer than MaxAge"
+	}
+	if c.maxExpiry > 0 && st.sealed+c.maxExpiry < deadline {
+		deadline, why = st.sealed+c.maxExpiry, "idle for longer than MaxExpiry"
 	}
 	if c.absolute > 0 && st.created+c.absolute < deadline {
 		deadline, why = st.created+c.absolute, "older than AbsoluteTimeout"
