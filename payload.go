@@ -455,29 +455,6 @@ func envelopeHeadLen(b []byte) (int, error) {
 	return r.i, r.err
 }
 
-// checkDataKeys walks the n entries of the data map that starts at r.i,
-// without moving r or allocating, and reports whether they fit in the bytes
-// left and their keys are strings in strictly increasing byte order.
-func (r *reader) checkDataKeys(n int) error {
-	if r.err == nil && n > (len(r.b)-r.i)/2 { // each entry takes at least two bytes
-		r.fail("data map of %d entries in %d bytes", n, len(r.b)-r.i)
-	}
-	probe := *r
-	var prev []byte
-	for i := 0; i < n && probe.err == nil; i++ {
-		k := probe.str("key")
-		probe.value()
-		if probe.err == nil && i > 0 && string(k) <= string(prev) {
-			return invalid("data keys are not in strictly increasing order", nil)
-		}
-		prev = k
-	}
-	if probe.err != nil {
-		return invalid("malformed envelope", probe.err)
-	}
-	return nil
-}
-
 // appendPayload appends the envelope of s sealed at now with the given
 // deadline. The field order is FORMAT.md's.
 func (c *Codec) appendPayload(b []byte, s *Session, now, deadline int64) []byte {
@@ -636,6 +613,29 @@ func (c *Codec) expiredError(st *state) error {
 		why = fmt.Sprintf("deadline %s passed", time.Unix(st.deadline, 0).UTC().Format(time.RFC3339))
 	}
 	return &sessionError{kind: ErrExpired, reason: why}
+}
+
+// checkDataKeys walks the n entries of the data map that starts at r.i,
+// without moving r or allocating, and reports whether they fit in the bytes
+// left and their keys are strings in strictly increasing byte order.
+func (r *reader) checkDataKeys(n int) error {
+	if r.err == nil && n > (len(r.b)-r.i)/2 { // each entry takes at least two bytes
+		r.fail("data map of %d entries in %d bytes", n, len(r.b)-r.i)
+	}
+	probe := *r
+	var prev []byte
+	for i := 0; i < n && probe.err == nil; i++ {
+		k := probe.str("key")
+		probe.value()
+		if probe.err == nil && i > 0 && string(k) <= string(prev) {
+			return invalid("data keys are not in strictly increasing order", nil)
+		}
+		prev = k
+	}
+	if probe.err != nil {
+		return invalid("malformed envelope", probe.err)
+	}
+	return nil
 }
 
 // cookieDeadline returns when a sealed session stops opening: the deadline
