@@ -8,6 +8,7 @@ package cookiesession
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -26,6 +27,16 @@ const (
 	// memRefusedCeiling for the inflating: 5 MiB in all.
 	memCeiling = memPerPayloadByte*maxPayload + memRefusedCeiling
 )
+
+// memCompress compresses an envelope as Encode does with Config.Compress.
+func memCompress(t *testing.T, env []byte) []byte {
+	t.Helper()
+	p := deflate(env)
+	if len(p) == 0 || p[0] != compressedMarker {
+		t.Fatalf("control: the %d-byte envelope did not compress", len(env))
+	}
+	return p
+}
 
 // memEnvelope is a valid envelope sealed at now with n data entries whose
 // key-value bytes are data, and f flashes whose bytes are flashes.
@@ -56,12 +67,15 @@ func TestDecodeMemory_DuplicateKeysRefusedCheaply(t *testing.T) {
 	if len(env) > maxPayload {
 		t.Fatalf("control: the envelope is %d bytes, over the %d limit", len(env), maxPayload)
 	}
-	v := atkSealRaw(t, c, deflateRaw(t, env))
+	v := atkSealRaw(t, c, memCompress(t, env))
 	if l := len(c.Name()) + 1 + len(v); l > 512 {
 		t.Fatalf("control: the cookie is %d bytes; the point is a short one", l)
 	}
 	s, err := c.Decode(v)
 	atkWantErr(t, "Decode", s, err, ErrInvalid)
+	if err == nil || !strings.Contains(err.Error(), "order") {
+		t.Errorf("Decode: %v; want a refusal for the key order", err)
+	}
 	if n := atkAllocs(func() { _, _ = c.Decode(v) }); n > memRefusedCeiling {
 		t.Errorf("refusing a %d-byte cookie allocated %d bytes, ceiling %d", len(v), n, memRefusedCeiling)
 	}
@@ -110,7 +124,7 @@ func TestDecodeMemory_DensestPayloadsOpenWithinBound(t *testing.T) {
 			if len(tc.env) > maxPayload {
 				t.Fatalf("control: the envelope is %d bytes, over the %d limit", len(tc.env), maxPayload)
 			}
-			v := atkSealRaw(t, c, deflateRaw(t, tc.env))
+			v := atkSealRaw(t, c, memCompress(t, tc.env))
 			s, err := c.Decode(v)
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
