@@ -399,7 +399,8 @@ func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error)
 // scratch space of a few times the value's length, it keeps at most 72
 // bytes per byte of payload (a one-byte flash becomes an entry), and a
 // compressed payload inflates to at most 64 KiB, so such a cookie costs
-// under 5 MiB to open and under 512 KiB to refuse for its structure.
+// under 5 MiB to open. No entry is allocated before the data map's keys
+// are checked.
 //
 // Decoding is strict: a value that differs in any byte from one that Encode
 // produced does not open.
