@@ -111,7 +111,8 @@ type Config struct {
 	Keys *Keyring
 	// MaxAge is the default expiry policy: a session expires after MaxAge
 	// without being sealed again. Default two weeks. It is also the longest
-	// the server accepts a browser-close session.
+	// the server accepts a browser-close session. It does not cap a custom
+	// SetExpiry or SetExpiryAt: MaxExpiry does.
 	MaxAge time.Duration
 	// AbsoluteTimeout, if positive, caps every session's life from its
 	// creation, whatever SetExpiry says and however often it is resealed.
