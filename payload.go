@@ -641,8 +641,8 @@ func (r *reader) checkDataKeys(n int) error {
 // cookieDeadline returns when a sealed session stops opening: the deadline
 // it carries, brought forward by the codec's current MaxAge (for the default
 // and browser-close policies), MaxExpiry and AbsoluteTimeout, so that
-// tightening any of them takes effect at once. why names the codec limit that decides, or is ""
-// when the sealed deadline does.
+// tightening any of them takes effect at once. why names the codec limit
+// that decides, or is "" when the sealed deadline does.
 func (c *Codec) cookieDeadline(st *state) (deadline int64, why string) {
 	deadline = st.deadline
 	if (st.mode == expiryDefault || st.mode == expiryBrowserClose) && st.sealed+c.maxAge < deadline {
