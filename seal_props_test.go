@@ -122,7 +122,8 @@ func (r *cycleReader) Read(b []byte) (int, error) {
 // more base64 quads) must be measurably slower to reject. The comparison
 // itself is hmac.Equal, constant time by construction; a position
 // dependence smaller than the tolerance (a byte-at-a-time early exit over
-// 32 bytes costs about 30 ns) is below what this test can see.
+// 32 bytes would change the time by tens of nanoseconds, a few percent) is
+// below what this test can see.
 func TestMAC_RejectionTimeIndependentOfPosition(t *testing.T) {
 	c, _ := newTestCodec(t, Config{})
 	s := c.New()
