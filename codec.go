@@ -397,11 +397,11 @@ func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error)
 // either opens into a session or yields a nil session and an error wrapping
 // ErrInvalid, ErrExpired (or ErrRevoked, which wraps it), ErrUnknownKey or
 // ErrTooLarge. Decode never panics, and its memory use is bounded: besides
-// scratch space of a few times the value's length, it keeps at most 72
-// bytes per byte of payload (a one-byte flash becomes an entry), and a
-// compressed payload inflates to at most 64 KiB, so such a cookie costs
-// under 5 MiB to open. No entry is allocated before the data map's keys
-// are checked.
+// scratch space of a few times the value's length, it keeps at most 88
+// bytes per byte of payload on a 64-bit machine (a one-byte flash becomes
+// an entry), and a compressed payload inflates to at most 64 KiB, so such a
+// cookie costs under 6.5 MiB to open. No entry is allocated before the
+// data map's keys are checked.
 //
 // Decoding is strict: a value that differs in any byte from one that Encode
 // produced does not open.
