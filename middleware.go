@@ -115,12 +115,9 @@ func (c *Codec) stale(s *Session, now int64) bool {
 	if s.keyID != c.keys.PrimaryID() || s.legacy {
 		return true
 	}
-	if s.mode == expiryAt {
+	window, slides := c.idleWindow(&s.state)
+	if !slides {
 		return false // a fixed deadline does not slide
-	}
-	window := c.maxAge
-	if s.mode == expiryIdle {
-		window = s.expArg
 	}
 	return float64(now-s.sealed) >= c.refresh*float64(window)
 }
