@@ -215,8 +215,8 @@ func (c *Codec) log() *slog.Logger {
 // reason never contains the cookie's value or the session's data.
 func (c *Codec) logRejected(err error) {
 	level := slog.LevelWarn
-	if errors.Is(err, ErrExpired) {
-		level = slog.LevelInfo // routine: sessions end
+	if errors.Is(err, ErrExpired) && !errors.Is(err, ErrRevoked) {
+		level = slog.LevelInfo // routine: sessions end; a revoked one is news
 	}
 	attrs := []slog.Attr{slog.String("cookie", c.name), slog.String("reason", err.Error())}
 	if se := (*sessionError)(nil); errors.As(err, &se) && se.keyID != "" {
