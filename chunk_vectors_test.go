@@ -311,3 +311,28 @@ func reflectEqualRaws(a, b *Session) bool {
 	}
 	return true
 }
+
+// TestChunk_SplitForAnotherMaxLength: a reader learns the cookie length
+// from the first cookie (FORMAT.md §6.2 step 4), so raising MaxLength logs
+// nobody out, while a set whose cookies are longer than the reader's
+// MaxLength is too large.
+func TestChunk_SplitForAnotherMaxLength(t *testing.T) {
+	kr := newKeyring(t, "k1")
+	small, _ := newTestCodec(t, Config{Keys: kr, MaxLength: 3000, MaxCookies: 4})
+	large, _ := newTestCodec(t, Config{Keys: kr, MaxLength: 4096, MaxCookies: 4})
+	s := small.New()
+	s.Set("blob", lgBlob(4, 3000))
+	set := lgSetCookies(lgMustCookies(t, small, s))
+	if len(set) < 2 || len(set[0].Name)+1+len(set[0].Value) != 3000 {
+		t.Fatalf("setup: %d cookies", len(set))
+	}
+	got, err := large.DecodeCookies(set)
+	if err != nil || GetOr(got, "blob", "") != lgBlob(4, 3000) {
+		t.Fatalf("a set split at 3000 bytes under MaxLength 4096: %v", err)
+	}
+	big := large.New()
+	big.Set("blob", lgBlob(5, 3000))
+	if _, err := small.DecodeCookies(lgSetCookies(lgMustCookies(t, large, big))); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("a set split at 4096 bytes under MaxLength 3000: %v, want ErrTooLarge", err)
+	}
+}

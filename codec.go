@@ -14,6 +14,7 @@
 package cookiesession
 
 import (
+	"context"
 	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
@@ -77,8 +78,8 @@ var (
 	// and logs the skew; other callers should not delete it either.
 	ErrClockSkew = errors.New("cookiesession: session cookie sealed in the future (clock skew)")
 	// ErrRevoked means a genuine, unexpired session was rejected by
-	// Config.Verify or Config.NotBefore. It wraps ErrExpired: a revoked
-	// session is treated as an expired one.
+	// Config.Verify, Config.NotBefore or Config.Guard's revocations. It
+	// wraps ErrExpired: a revoked session is treated as an expired one.
 	ErrRevoked = fmt.Errorf("%w: revoked", ErrExpired)
 	// ErrUnencodable means a value set in the session (or a flash message)
 	// could not be encoded with msgpack, or breaks the limits FORMAT.md §4
@@ -138,11 +139,20 @@ type Config struct {
 	Keys *Keyring
 	// MaxAge is the default expiry policy: a session expires after MaxAge
 	// without being sealed again. Default two weeks. It is also the longest
-	// the server accepts a browser-close session.
+	// the server accepts a browser-close session. It does not cap a custom
+	// SetExpiry or SetExpiryAt: MaxExpiry does.
 	MaxAge time.Duration
 	// AbsoluteTimeout, if positive, caps every session's life from its
 	// creation, whatever SetExpiry says and however often it is resealed.
 	AbsoluteTimeout time.Duration
+	// MaxExpiry, if positive, caps every expiry policy: no session opens
+	// more than MaxExpiry after it was last sealed, whatever SetExpiry or
+	// SetExpiryAt asked, and no cookie's Max-Age exceeds it. It is checked
+	// when a cookie is opened, so lowering it also ends sessions already
+	// sealed under a longer policy. Zero (the default) leaves custom
+	// policies uncapped; MaxAge still bounds the default and browser-close
+	// ones.
+	MaxExpiry time.Duration
 	// MaxLength is the longest cookie, counted over "name=value", that
 	// Encode produces or Decode reads. Default 4096.
 	MaxLength int
@@ -168,12 +178,37 @@ type Config struct {
 	// if it had expired (the error wraps ErrRevoked and Verify's error).
 	// Use it for per-user "logged out everywhere after T" checks against
 	// the session's CreatedAt, SealedAt, ID or data. Verify must not keep
-	// or change the session, and must be safe for concurrent use.
+	// or change the session, and must be safe for concurrent use. The
+	// text of its error is logged with the rejection, so keep user data
+	// out of it. A panic in Verify rejects the session as ErrRevoked and is
+	// logged as "Config.Verify panicked" with the panic's type, never its
+	// value.
 	Verify func(s *Session) error
 	// NotBefore, if set, rejects every session created before it (as
 	// ErrRevoked): a way to end all sessions at once without rotating
 	// keys. Codec.SetNotBefore changes it while serving.
 	NotBefore time.Time
+
+	// Server-side guard (opt-in).
+
+	// Guard, if set, is the small server-side memory that makes what a
+	// replayed cookie could undo hold: one-time values (SetOnce,
+	// TakeOnce), attempt limits (Codec.Attempt, Codec.AttemptFor), and
+	// revocation: the ID that Flush or Renew leaves behind stops opening
+	// once the response commits, and Codec.RevokeSubject ends a subject's
+	// older sessions. With a Guard, opening a session from a cookie costs
+	// one RevokedAt call; if that call fails the session still opens and
+	// the failure is logged (fail open), while one-time values and attempt
+	// limits fail closed with ErrGuardUnavailable. Without a Guard none of
+	// this costs anything. See the README's "Guard" section.
+	Guard Guard
+	// GuardTimeout bounds every call to Guard; default 1 s.
+	GuardTimeout time.Duration
+	// Subject, if set (it needs Guard), returns the subject a session
+	// belongs to, such as a user ID, or "" for none: Codec.RevokeSubject
+	// ends a subject's sessions. It must only read s and be safe for
+	// concurrent use.
+	Subject func(s *Session) string
 
 	// Size.
 
@@ -232,6 +267,7 @@ type Codec struct {
 	keys      *Keyring
 	maxAge    int64 // seconds
 	absolute  int64 // seconds; 0 = none
+	maxExpiry int64 // seconds; 0 = none
 	maxLength int
 	now       func() time.Time
 	rand      io.Reader // nil: crypto/rand; tests fix it for FORMAT.md's vectors
@@ -244,8 +280,9 @@ type Codec struct {
 	notBefore atomic.Int64 // Unix seconds; 0 = none
 	compress  bool
 	rejectV1  bool
-	chunks    int            // Config.MaxCookies
-	bufs      sync.Pool      // of *[]byte scratch space
+	chunks    int       // Config.MaxCookies
+	bufs      sync.Pool // of *[]byte scratch space
+	guard     guardConfig
 	onTry     func(size int) // tests: sees each value a request's cookies make openSet try
 	// oldName opens cookies under DefaultName when the name defaulted to
 	// DefaultHostName, so that upgrading logs nobody out; nil otherwise.
@@ -287,6 +324,13 @@ func NewCodec(cfg Config) (*Codec, error) {
 	}
 	c.absolute = int64(cfg.AbsoluteTimeout / time.Second)
 	switch {
+	case cfg.MaxExpiry < 0:
+		return nil, fmt.Errorf("cookiesession: negative MaxExpiry %v", cfg.MaxExpiry)
+	case cfg.MaxExpiry > 0 && cfg.MaxExpiry < time.Second:
+		return nil, fmt.Errorf("cookiesession: MaxExpiry %v is under one second", cfg.MaxExpiry)
+	}
+	c.maxExpiry = int64(cfg.MaxExpiry / time.Second)
+	switch {
 	case c.maxLength < 0:
 		return nil, fmt.Errorf("cookiesession: negative MaxLength %d", c.maxLength)
 	case c.maxLength == 0:
@@ -315,6 +359,9 @@ func NewCodec(cfg Config) (*Codec, error) {
 		cfg.MaxCookies = 1
 	}
 	c.chunks = cfg.MaxCookies
+	if err := c.setGuard(cfg); err != nil {
+		return nil, err
+	}
 	if err := c.setCookieTemplate(cfg); err != nil {
 		return nil, err
 	}
@@ -370,10 +417,10 @@ func (c *Codec) unixNow() int64 { return c.now().Unix() }
 // so the caller deletes the cookie (Django's rule too). So does a session
 // whose expiry has already passed. A value that would not fit in
 // Config.MaxCookies cookies of Config.MaxLength is an ErrTooLarge error that
-// names the largest keys. A value that could not be encoded when it was set
-// is an ErrUnencodable error that names its key (see Session.Err). With
-// MaxCookies > 1 the value may be longer than one cookie: send it with
-// Codec.Cookies, which splits it.
+// gives the sizes of the largest entries, never a key name. A value that
+// could not be encoded when it was set is an ErrUnencodable error that names
+// its key (see Session.Err). With MaxCookies > 1 the value may be longer
+// than one cookie: send it with Codec.Cookies, which splits it.
 func (c *Codec) Encode(s *Session) (string, error) {
 	if s == nil {
 		return "", errors.New("cookiesession: Encode of a nil *Session")
@@ -408,7 +455,7 @@ func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error)
 	defer c.bufs.Put(bp)
 	payload := c.appendPayload((*bp)[:0], s, now, deadline)
 	if len(payload) > maxPayload {
-		return "", 0, &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("payload is %d bytes, limit %d", len(payload), maxPayload) + largestKeys(s)}
+		return "", 0, &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("payload is %d bytes, limit %d", len(payload), maxPayload) + largestValues(s)}
 	}
 	if c.compress {
 		payload = deflate(payload)
@@ -416,7 +463,7 @@ func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error)
 	v, err := c.seal(c.keys.load().primary, payload, now, bp)
 	if err != nil {
 		if se, ok := err.(*sessionError); ok && se.kind == ErrTooLarge {
-			se.reason += largestKeys(s)
+			se.reason += largestValues(s)
 		}
 		return "", 0, err
 	}
@@ -428,9 +475,12 @@ func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error)
 // Decode("") returns a fresh, empty session and a nil error. Any other value
 // either opens into a session or yields a nil session and an error wrapping
 // ErrInvalid, ErrExpired (or ErrRevoked, which wraps it), ErrUnknownKey,
-// ErrTooLarge or ErrClockSkew. Decode never panics, and its memory use is bounded by a
-// small multiple of the value's length, or of 64 KiB for a compressed
-// payload.
+// ErrTooLarge or ErrClockSkew. Decode never panics, and its memory use is bounded: besides
+// scratch space of a few times the value's length, it keeps at most 88
+// bytes per byte of payload on a 64-bit machine (a one-byte flash becomes
+// an entry), and a compressed payload inflates to at most 64 KiB, so such a
+// cookie costs under 6.5 MiB to open. No entry is allocated before the
+// data map's keys are checked.
 //
 // Decoding is strict: a value that differs in any byte from one that Encode
 // produced does not open.
@@ -439,20 +489,21 @@ func (c *Codec) Decode(value string) (*Session, error) {
 		return c.New(), nil
 	}
 	s := &Session{c: c}
-	if err := c.open(&s.state, value, false); err != nil {
+	if err := c.open(context.Background(), &s.state, value, false); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
 // open fills st from value. With expiredOK a session past its deadline opens
-// too (DecodeExpired): every other check still applies.
-func (c *Codec) open(st *state, value string, expiredOK bool) (err error) {
+// too (DecodeExpired): every other check still applies. ctx bounds the
+// Guard's revocation check.
+func (c *Codec) open(ctx context.Context, st *state, value string, expiredOK bool) (err error) {
 	defer func() {
 		// Defence in depth: the payload was checked before any decoder saw
 		// it, but a panic must never escape to the caller.
 		if r := recover(); r != nil {
-			err = invalid("payload does not decode", fmt.Errorf("panic: %v", r))
+			err = decoderPanicked(r)
 		}
 	}()
 	if c.cookiesFor(len(value)) == 0 {
@@ -492,23 +543,49 @@ func (c *Codec) open(st *state, value string, expiredOK bool) (err error) {
 	}
 	st.keyID = id
 	st.legacy = legacy
-	return c.revoked(st)
+	return c.revoked(ctx, st)
 }
 
-// revoked applies Config.NotBefore and Config.Verify to a session that
-// opened.
-func (c *Codec) revoked(st *state) error {
+// decoderPanicked is the error for a panic recovered while opening a
+// cookie. The panic's value may quote the session's data, so only its type
+// is reported.
+func decoderPanicked(r any) error {
+	return invalid("payload does not decode", fmt.Errorf("decoder panicked (%T)", r))
+}
+
+// revoked applies Config.NotBefore, Config.Guard's revocations and
+// Config.Verify to a session that opened.
+func (c *Codec) revoked(ctx context.Context, st *state) error {
 	if nb := c.notBefore.Load(); nb != 0 && st.created < nb {
 		return &sessionError{kind: ErrRevoked, reason: "created before NotBefore"}
+	}
+	if err := c.guardRevoked(ctx, st); err != nil {
+		return err
 	}
 	if c.verify == nil {
 		return nil
 	}
 	view := &Session{c: c, state: *st}
+	if err := c.callVerify(view); err != nil {
+		return err
+	}
+	*st = view.state // keeps any values Verify decoded
+	return nil
+}
+
+// callVerify runs Config.Verify on view. A panic in Verify rejects the
+// session as revoked (it fails closed) and is reported by its type alone:
+// the panic value is the application's and may hold the user's data, which
+// must not reach the log.
+func (c *Codec) callVerify(view *Session) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &sessionError{kind: ErrRevoked, reason: fmt.Sprintf("Config.Verify panicked (%T)", r)}
+		}
+	}()
 	if err := c.verify(view); err != nil {
 		return &sessionError{kind: ErrRevoked, reason: "rejected by Config.Verify", cause: err}
 	}
-	*st = view.state // keeps any values Verify decoded
 	return nil
 }
 
@@ -731,28 +808,27 @@ func (c *Codec) readIV(iv []byte) error {
 	return nil
 }
 
-// largestKeys names the three biggest values, to say what grew.
-func largestKeys(s *Session) string {
-	type sized struct {
-		key  string
-		size int
-	}
-	list := make([]sized, 0, len(s.entries))
+// largestValues gives the sizes of the three biggest entries, to say how
+// the session grew. It names no key: key names can be user data, and the
+// middleware logs the error.
+func largestValues(s *Session) string {
+	sizes := make([]int, 0, len(s.entries))
 	for i := range s.entries {
 		e := &s.entries[i]
-		list = append(list, sized{e.key, len(e.key) + len(e.raw)})
+		sizes = append(sizes, len(e.key)+len(e.raw))
 	}
-	if len(list) == 0 {
+	if len(sizes) == 0 {
 		return ""
 	}
-	sort.Slice(list, func(i, j int) bool { return list[i].size > list[j].size })
+	sort.Sort(sort.Reverse(sort.IntSlice(sizes)))
 	var b strings.Builder
-	b.WriteString("; largest keys:")
-	for i, e := range list {
-		if i == 3 {
-			break
+	fmt.Fprintf(&b, "; largest entries (key and value, of %d):", len(sizes))
+	for i, n := range sizes[:min(3, len(sizes))] {
+		if i > 0 {
+			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, " %q (%d B msgpack)", e.key, e.size)
+		fmt.Fprintf(&b, " %d", n)
 	}
+	b.WriteString(" B of msgpack")
 	return b.String()
 }

@@ -188,6 +188,10 @@ func (c *Codec) responseCookies(s *Session, status int, out []string) ([]string,
 		s.hadCookie = used > 0
 		s.chunksIn = (1<<used - 1) &^ 1 // bit 0 is NAME itself: hadCookie
 		s.oldNameIn = 0
+		// The old cookie is replaced or deleted: its ID may be revoked.
+		if err := c.guardCommit(s.ctx, s); err != nil {
+			c.logGuardCommit(s.ctx, err)
+		}
 	}
 	return out, nil
 }

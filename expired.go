@@ -1,6 +1,9 @@
 package cookiesession
 
-import "net/http"
+import (
+	"context"
+	"net/http"
+)
 
 // Opening expired sessions, for debugging tools only.
 
@@ -20,7 +23,7 @@ func (c *Codec) DecodeExpired(value string) (*Session, error) {
 		return c.New(), nil
 	}
 	s := &Session{c: c}
-	if err := c.open(&s.state, value, true); err != nil {
+	if err := c.open(context.Background(), &s.state, value, true); err != nil {
 		return nil, err
 	}
 	return s, c.pastDeadline(&s.state)

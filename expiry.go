@@ -8,8 +8,11 @@ import (
 
 // Expiry, Django's set_expiry family. A session's expiry policy is sealed
 // into its cookie and enforced by Decode: the browser's Max-Age is only a
-// hint. Whatever the policy, Config.AbsoluteTimeout (if set) caps the
-// session's life from its creation.
+// hint. Whatever the policy, two server-side caps apply, both checked
+// against the codec's configuration when a cookie is opened, so that
+// tightening them ends sessions already out there: Config.MaxExpiry (if
+// set) caps the time since the session was last sealed, and
+// Config.AbsoluteTimeout (if set) its life since its creation.
 //
 // Deadlines have one-second resolution. A session is alive strictly before
 // its deadline and expired from the deadline on.
@@ -19,6 +22,7 @@ import (
 // cookie gets no Max-Age, and the server still refuses it once
 // Config.MaxAge has passed since it was last sealed. d < 0 expires the
 // session at once: Encode returns "" and the cookie is deleted.
+// Config.MaxExpiry, if set, caps d.
 func (s *Session) SetExpiry(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -35,7 +39,8 @@ func (s *Session) SetExpiry(d time.Duration) {
 }
 
 // SetExpiryAt sets the session to expire at t, however active it is. A t in
-// the past expires the session at once.
+// the past expires the session at once. Config.MaxExpiry, if set, still
+// ends it earlier if it goes that long without being sealed again.
 func (s *Session) SetExpiryAt(t time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -56,8 +61,8 @@ func (s *Session) ResetExpiry() {
 
 // ExpiryAge returns how long the session would live if it were sealed now
 // (Django's get_expiry_age). For a browser-close session it is the longest
-// the server accepts it, Config.MaxAge. It is zero once the session is
-// past its deadline.
+// the server accepts it, Config.MaxAge (or MaxExpiry, if shorter). It is
+// zero once the session is past its deadline.
 func (s *Session) ExpiryAge() time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -97,10 +102,34 @@ func (c *Codec) deadline(s *Session, now int64) int64 {
 	default:
 		d = now + c.maxAge
 	}
+	if c.maxExpiry > 0 {
+		d = min(d, now+c.maxExpiry)
+	}
 	if c.absolute > 0 {
 		d = min(d, s.created+c.absolute)
 	}
 	return min(d, maxUnix)
+}
+
+// idleWindow returns how long after each seal a session opened into st
+// stays alive, and whether sealing it again moves its deadline at all: a
+// fixed SetExpiryAt deadline moves only where MaxExpiry cuts it short.
+func (c *Codec) idleWindow(st *state) (window int64, slides bool) {
+	switch st.mode {
+	case expiryIdle:
+		window = st.expArg
+	case expiryAt:
+		if c.maxExpiry == 0 || st.expArg <= st.sealed+c.maxExpiry {
+			return 0, false
+		}
+		window = c.maxExpiry
+	default:
+		window = c.maxAge
+	}
+	if c.maxExpiry > 0 {
+		window = min(window, c.maxExpiry)
+	}
+	return window, true
 }
 
 // durationSeconds rounds d up to whole seconds, at least one, at most

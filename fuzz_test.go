@@ -322,8 +322,8 @@ func FuzzRoundTrip(f *testing.F) {
 			v, err = c.Encode(s)
 		}
 		if errors.Is(err, ErrTooLarge) {
-			if !strings.Contains(err.Error(), "largest keys") {
-				t.Fatalf("ErrTooLarge does not name the largest keys: %v", err)
+			if !strings.Contains(err.Error(), "largest entries") {
+				t.Fatalf("ErrTooLarge does not give the largest sizes: %v", err)
 			}
 			return
 		}

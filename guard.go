@@ -2,7 +2,11 @@ package cookiesession
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -18,9 +22,13 @@ import (
 // one Guard (Redis, for a fleet) protects every server that shares it.
 // Implementations must be safe for concurrent use, must honour ctx's
 // deadline, and must return an error wrapping ErrGuardUnavailable when the
-// backing store cannot answer. Keys are chosen by this package; an
-// implementation may prefix or hash them but must keep distinct keys
-// distinct.
+// backing store cannot answer (the codec wraps any other error it gets in
+// ErrGuardUnavailable too, so every feature fails closed on it). Keys are
+// chosen by this package: a kind and a hash, at most 51 bytes, never user
+// data in clear; an implementation may prefix or hash them but must keep
+// distinct keys distinct (the kinds already keep what is consumed, counted
+// and revoked apart). This package always passes a positive ttl or window;
+// an implementation may refuse any other with an error.
 type Guard interface {
 	// Consume marks key as spent for ttl. It reports true the first time,
 	// false if key was already spent and its ttl has not passed.
@@ -32,8 +40,9 @@ type Guard interface {
 	// Revoke records at as key's revocation time for ttl. A later time
 	// replaces an earlier one; an earlier one never replaces a later one.
 	Revoke(ctx context.Context, key string, at time.Time, ttl time.Duration) error
-	// RevokedAt returns, for each key, the revocation time recorded by
-	// Revoke, or the zero Time if there is none.
+	// RevokedAt returns, for each key in order, the revocation time
+	// recorded by Revoke (to at least millisecond precision), or the zero
+	// Time if there is none: exactly len(keys) times.
 	RevokedAt(ctx context.Context, keys ...string) ([]time.Time, error)
 }
 
@@ -42,3 +51,87 @@ type Guard interface {
 // that need the Guard fail closed with it: a one-time value is not handed
 // out and an attempt is not allowed.
 var ErrGuardUnavailable = errors.New("cookiesession: guard unavailable")
+
+// Errors of the features built on a Guard. Handlers test for them with
+// errors.Is; each says what the user should be told.
+var (
+	// ErrAlreadyUsed means TakeOnce found the one-time value already taken:
+	// the cookie is a copy replayed after the value was used.
+	ErrAlreadyUsed = errors.New("cookiesession: one-time value already used")
+	// ErrNoValue means TakeOnce found no one-time value under the key: it
+	// was never set, its ttl passed, it was taken, or it is not a T.
+	ErrNoValue = errors.New("cookiesession: no one-time value")
+	// ErrTooManyAttempts means Codec.Attempt or Codec.AttemptFor counted
+	// more attempts than the limit within the window.
+	ErrTooManyAttempts = errors.New("cookiesession: too many attempts")
+)
+
+// DefaultGuardTimeout bounds each call to the Guard when
+// Config.GuardTimeout is zero.
+const DefaultGuardTimeout = time.Second
+
+// guardConfig is what a Codec keeps of Config's guard fields.
+type guardConfig struct {
+	g       Guard // nil: no guard features, and no cost
+	timeout time.Duration
+	subject func(*Session) string
+}
+
+// setGuard validates and keeps cfg's guard fields.
+func (c *Codec) setGuard(cfg Config) error {
+	switch {
+	case cfg.GuardTimeout < 0:
+		return fmt.Errorf("cookiesession: negative GuardTimeout %v", cfg.GuardTimeout)
+	case cfg.GuardTimeout == 0:
+		cfg.GuardTimeout = DefaultGuardTimeout
+	}
+	if cfg.Guard == nil && cfg.Subject != nil {
+		return errors.New("cookiesession: Config.Subject needs Config.Guard")
+	}
+	c.guard = guardConfig{g: cfg.Guard, timeout: cfg.GuardTimeout, subject: cfg.Subject}
+	return nil
+}
+
+// guardContext bounds one call to the Guard by Config.GuardTimeout, so a
+// slow store never holds a request past it (nor past ctx's own deadline).
+func (c *Codec) guardContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return context.WithTimeout(ctx, c.guard.timeout)
+}
+
+// errNoGuard is what the guard features return without Config.Guard: they
+// fail closed, as they do when the Guard is down.
+var errNoGuard = fmt.Errorf("%w: Config.Guard is not set", ErrGuardUnavailable)
+
+// guardErr describes a failed Guard call. Whatever the implementation
+// returned (a timeout it did not wrap, say), the result wraps
+// ErrGuardUnavailable, so that every feature fails closed on it.
+func guardErr(op string, err error) error {
+	if errors.Is(err, ErrGuardUnavailable) {
+		return fmt.Errorf("cookiesession: guard %s: %w", op, err)
+	}
+	return fmt.Errorf("cookiesession: guard %s: %w: %w", op, ErrGuardUnavailable, err)
+}
+
+// guardKey derives a Guard key of the given kind from parts and the cookie
+// name: fixed-length whatever the parts (a subject may be a long e-mail
+// address; it is not stored in clear), and distinct for distinct parts,
+// which are length-prefixed before hashing.
+func (c *Codec) guardKey(kind string, parts ...string) string {
+	var scratch [256]byte // enough for most keys: no allocation but the result
+	b := binary.BigEndian.AppendUint64(scratch[:0], uint64(len(c.name)))
+	b = append(b, c.name...)
+	for _, p := range parts {
+		b = binary.BigEndian.AppendUint64(b, uint64(len(p)))
+		b = append(b, p...)
+	}
+	sum := sha256.Sum256(b)
+	var out [80]byte
+	n := copy(out[:], kind)
+	out[n] = '/'
+	n++
+	base64.RawURLEncoding.Encode(out[n:], sum[:])
+	return string(out[:n+base64.RawURLEncoding.EncodedLen(len(sum))])
+}

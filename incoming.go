@@ -26,9 +26,9 @@ import (
 // ignored. It is also the most values one request has opened.
 const maxSessionCookies = 2 * maxChunks
 
-// sessionCookie is one cookie of a request with one of the session's
+// candidate is one cookie of a request with one of the session's
 // names: index 0 for NAME, i for NAME.i.
-type sessionCookie struct {
+type candidate struct {
 	index int
 	value string
 }
@@ -36,9 +36,9 @@ type sessionCookie struct {
 // cookieSet gathers a request's cookies that belong to the session, in the
 // order they were sent.
 type cookieSet struct {
-	list []sessionCookie // no backing array inside: a set pointing into itself moves to the heap
-	seen uint32          // bit i: NAME.i was sent (bit 0: NAME)
-	dup  bool            // some name was sent twice with different values
+	list []candidate // no backing array inside: a set pointing into itself moves to the heap
+	seen uint32      // bit i: NAME.i was sent (bit 0: NAME)
+	dup  bool        // some name was sent twice with different values
 	// expiredOK opens sessions past their deadline (DecodeCookiesExpired).
 	expiredOK bool
 }
@@ -78,7 +78,7 @@ func (c *Codec) add(cs *cookieSet, name, value string) {
 	if len(cs.list) == maxSessionCookies {
 		return // a request cannot make the server look at more
 	}
-	cs.list = append(cs.list, sessionCookie{i, value})
+	cs.list = append(cs.list, candidate{i, value})
 }
 
 // budget is the work one request's cookies may cause, counted in bytes
@@ -121,7 +121,7 @@ func (b *budget) charge(size int) error {
 // none opens, it returns false and the reason: ErrClockSkew if any
 // candidate failed with it (so that no caller deletes that cookie), else
 // the first error; and false, nil if cs holds no NAME cookie.
-func (c *Codec) openSet(cs *cookieSet, st *state) (bool, error) {
+func (c *Codec) openSet(ctx context.Context, cs *cookieSet, st *state) (bool, error) {
 	b := c.newBudget()
 	var first, skew error
 search:
@@ -130,7 +130,7 @@ search:
 			if sc.index != 0 {
 				continue
 			}
-			err := c.openFirst(cs, j, st, &b, rest)
+			err := c.openFirst(ctx, cs, j, st, &b, rest)
 			switch {
 			case err == nil:
 				return true, nil
@@ -158,7 +158,7 @@ var errNoMore = errors.New("no further combination")
 // openFirst opens the set whose first cookie is cs.list[at]: with rest
 // false, the combination of the candidates sent soonest after it; with
 // rest true, every other combination that fits its layout.
-func (c *Codec) openFirst(cs *cookieSet, at int, st *state, b *budget, rest bool) error {
+func (c *Codec) openFirst(ctx context.Context, cs *cookieSet, at int, st *state, b *budget, rest bool) error {
 	first := cs.list[at].value
 	l, err := c.layout(first)
 	switch {
@@ -171,7 +171,7 @@ func (c *Codec) openFirst(cs *cookieSet, at int, st *state, b *budget, rest bool
 			return err
 		}
 		*st = state{}
-		return c.open(st, first, cs.expiredOK)
+		return c.open(ctx, st, first, cs.expiredOK)
 	}
 	// The candidates for each chunk, by position in cs.list: those sent
 	// after the first cookie, soonest first, then those sent before it.
@@ -219,7 +219,7 @@ func (c *Codec) openFirst(cs *cookieSet, at int, st *state, b *budget, rest bool
 			joined.WriteString(cs.list[cands[i][pick[i]]].value)
 		}
 		*st = state{}
-		err := c.open(st, joined.String(), cs.expiredOK)
+		err := c.open(ctx, st, joined.String(), cs.expiredOK)
 		switch {
 		case err == nil:
 			return nil
@@ -256,13 +256,14 @@ type incoming struct {
 }
 
 // read opens the session carried by a request's cookies, given either as
-// Cookie header lines or parsed, into st; with expiredOK, a genuine session
+// Cookie header lines or parsed, into st (ctx is the request's, for a
+// configured Guard); with expiredOK, a genuine session
 // past its deadline opens too (DecodeCookiesExpired). Deletions are allowed only where they cannot hurt: not when several
 // different cookies with one of the session's names were sent (a deletion
 // would remove the genuine one and leave the attacker's), nor for a cookie
 // refused as sealed in the future (ErrClockSkew: this server's clock is
 // behind; others can open it).
-func (c *Codec) read(lines []string, cookies []*http.Cookie, expiredOK bool, st *state) incoming {
+func (c *Codec) read(ctx context.Context, lines []string, cookies []*http.Cookie, expiredOK bool, st *state) incoming {
 	cs, ls := cookieSet{expiredOK: expiredOK}, cookieSet{expiredOK: expiredOK}
 	add := func(name, value string) {
 		c.add(&cs, name, value)
@@ -280,7 +281,7 @@ func (c *Codec) read(lines []string, cookies []*http.Cookie, expiredOK bool, st 
 		set, in.from = &ls, c.oldName
 	}
 	if set.seen&1 != 0 {
-		in.opened, in.err = in.from.openSet(set, st)
+		in.opened, in.err = in.from.openSet(ctx, set, st)
 	}
 	keep := !in.opened && (set.dup || errors.Is(in.err, ErrClockSkew))
 	if keep {
@@ -319,7 +320,7 @@ func (c *Codec) DecodeCookies(cookies []*http.Cookie) (*Session, error) {
 func (c *Codec) decodeCookies(cookies []*http.Cookie, expiredOK bool) (*Session, error) {
 	s := c.New()
 	var st state
-	in := c.read(nil, cookies, expiredOK, &st)
+	in := c.read(context.Background(), nil, cookies, expiredOK, &st)
 	if !in.opened {
 		if in.err != nil {
 			return nil, in.err

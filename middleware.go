@@ -115,12 +115,9 @@ func (c *Codec) stale(s *Session, now int64) bool {
 	if s.keyID != c.keys.PrimaryID() || s.legacy {
 		return true
 	}
-	if s.mode == expiryAt {
+	window, slides := c.idleWindow(&s.state)
+	if !slides {
 		return false // a fixed deadline does not slide
-	}
-	window := c.maxAge
-	if s.mode == expiryIdle {
-		window = s.expArg
 	}
 	return float64(now-s.sealed) >= c.refresh*float64(window)
 }
@@ -222,8 +219,8 @@ func (c *Codec) logRejected(err error) {
 		return
 	}
 	level := slog.LevelWarn
-	if errors.Is(err, ErrExpired) {
-		level = slog.LevelInfo // routine: sessions end
+	if errors.Is(err, ErrExpired) && !errors.Is(err, ErrRevoked) {
+		level = slog.LevelInfo // routine: sessions end; a revoked one is news
 	}
 	attrs := []slog.Attr{slog.String("cookie", c.name), slog.String("reason", err.Error())}
 	if se := (*sessionError)(nil); errors.As(err, &se) && se.keyID != "" {

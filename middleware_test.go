@@ -1202,6 +1202,12 @@ func TestMiddleware_RejectedCookies(t *testing.T) {
 			clk.Advance(15 * mwDay)
 			return v
 		}, slog.LevelInfo, ErrExpired.Error()},
+		{"revoked", func(t *testing.T, c *Codec, clk *testClock) string {
+			v := mwSealed(t, c, "user", "ann")
+			clk.Advance(time.Minute)
+			c.SetNotBefore(clk.Now())
+			return v
+		}, slog.LevelWarn, "revoked"},
 		{"unknown key", func(t *testing.T, c *Codec, clk *testClock) string {
 			other, _ := newTestCodec(t, Config{Keys: newKeyring(t, "stranger"), Now: clk.Now})
 			return mwSealed(t, other, "user", "ann")

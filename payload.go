@@ -538,7 +538,14 @@ func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool
 	st.mode = expiryMode(mode)
 
 	n := r.length("data", 0x80)
-	if r.err == nil && n > 0 {
+	// Nothing is allocated per entry until the entries are known to be
+	// acceptable: 32,747 copies of one key fit in 64 KiB of payload (a few
+	// hundred bytes compressed), and would cost 2.4 MiB of entries before
+	// the duplicate was noticed.
+	if err := r.checkDataKeys(n); err != nil {
+		return err
+	}
+	if n > 0 {
 		// Room for a couple of Sets without growing: a request that
 		// opens a session often adds a key before sealing it again.
 		st.entries = make([]entry, n, n+2)
@@ -549,12 +556,6 @@ func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool
 	for i := 0; i < n && r.err == nil; i++ {
 		k := r.str("key")
 		raw := r.value()
-		if r.err != nil {
-			break
-		}
-		if i > 0 && string(k) <= st.entries[i-1].key {
-			return invalid("data keys are not in strictly increasing order", nil)
-		}
 		start := r.i - len(raw) - len(k)
 		st.entries[i] = entry{key: keys[start : start+len(k)], raw: raw}
 	}
@@ -582,8 +583,14 @@ func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool
 		prev = k
 	}
 	f := r.length("flashes", 0x90)
+	if f > len(r.b)-r.i { // each flash takes at least one byte
+		r.fail("%d flashes in %d bytes", f, len(r.b)-r.i)
+	}
+	if r.err == nil && f > 0 {
+		st.flashes = make([]entry, f) // one allocation, not append's growth
+	}
 	for i := 0; i < f && r.err == nil; i++ {
-		st.flashes = append(st.flashes, entry{raw: r.value()})
+		st.flashes[i] = entry{raw: r.value()}
 	}
 	if r.err == nil && r.i != len(plain) {
 		r.fail("trailing bytes")
@@ -608,15 +615,41 @@ func (c *Codec) expiredError(st *state) error {
 	return &sessionError{kind: ErrExpired, reason: why}
 }
 
+// checkDataKeys walks the n entries of the data map that starts at r.i,
+// without moving r or allocating, and reports whether they fit in the bytes
+// left and their keys are strings in strictly increasing byte order.
+func (r *reader) checkDataKeys(n int) error {
+	if r.err == nil && n > (len(r.b)-r.i)/2 { // each entry takes at least two bytes
+		r.fail("data map of %d entries in %d bytes", n, len(r.b)-r.i)
+	}
+	probe := *r
+	var prev []byte
+	for i := 0; i < n && probe.err == nil; i++ {
+		k := probe.str("key")
+		probe.value()
+		if probe.err == nil && i > 0 && string(k) <= string(prev) {
+			return invalid("data keys are not in strictly increasing order", nil)
+		}
+		prev = k
+	}
+	if probe.err != nil {
+		return invalid("malformed envelope", probe.err)
+	}
+	return nil
+}
+
 // cookieDeadline returns when a sealed session stops opening: the deadline
 // it carries, brought forward by the codec's current MaxAge (for the default
-// and browser-close policies) and AbsoluteTimeout, so that tightening either
-// takes effect at once. why names the codec limit that decides, or is ""
-// when the sealed deadline does.
+// and browser-close policies), MaxExpiry and AbsoluteTimeout, so that
+// tightening any of them takes effect at once. why names the codec limit
+// that decides, or is "" when the sealed deadline does.
 func (c *Codec) cookieDeadline(st *state) (deadline int64, why string) {
 	deadline = st.deadline
 	if (st.mode == expiryDefault || st.mode == expiryBrowserClose) && st.sealed+c.maxAge < deadline {
 		deadline, why = st.sealed+c.maxAge, "idle for longer than MaxAge"
+	}
+	if c.maxExpiry > 0 && st.sealed+c.maxExpiry < deadline {
+		deadline, why = st.sealed+c.maxExpiry, "idle for longer than MaxExpiry"
 	}
 	if c.absolute > 0 && st.created+c.absolute < deadline {
 		deadline, why = st.created+c.absolute, "older than AbsoluteTimeout"

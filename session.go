@@ -69,6 +69,9 @@ type Session struct {
 	openErr   error  // why the request's cookie did not open
 	openFrom  *Codec // whose cookie name openErr is about: c, or c.oldName
 	reported  bool   // openErr was handed to Config.OnError or the log
+
+	// Config.Guard bookkeeping.
+	retired retiredID // the ID Flush or Renew left, revoked at commit
 }
 
 // state is everything a cookie carries, plus whether it changed.
@@ -111,7 +114,7 @@ func (s *Session) load() {
 	}
 	s.unopened = false
 	var st state
-	in := s.c.read(s.header, nil, false, &st)
+	in := s.c.read(s.ctx, s.header, nil, false, &st)
 	s.header = nil
 	s.hadCookie, s.chunksIn, s.oldNameIn = in.hadCookie, in.chunksIn, in.oldNameIn
 	if in.opened {
@@ -427,6 +430,7 @@ func (s *Session) Flush() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.load()
+	s.retire()
 	s.state = state{created: s.c.unixNow(), modified: true}
 	s.flushed = true
 }
@@ -438,6 +442,7 @@ func (s *Session) Renew() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.load()
+	s.retire()
 	s.hasID = false
 	s.newID()
 	s.modified = true
