@@ -106,7 +106,7 @@ func (c *Codec) layout(first string) (chunkLayout, error) {
 	case n > c.chunks:
 		return chunkLayout{}, &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("session spans %d cookies, limit %d", n, c.chunks)}
 	}
-	for i := 1; i < n; i++ {
+	for i := 0; i < n; i++ { // cap of chunk 0 is len(body)
 		if c.chunkCap(size, i, n) < 1 {
 			return chunkLayout{}, invalid("first chunk too short for its count", nil)
 		}

@@ -145,6 +145,7 @@ func wfChunkVectors(tb testing.TB, vs []wfVector) ([]wfChunkVector, []wfChunkCas
 		{"count 1", "three cookies", list(ck(name, "1:"+body0), c1, c2), "ErrInvalid"},
 		{"count 2 (one too few)", "three cookies", list(ck(name, "2:"+body0), c1, c2), "ErrInvalid"},
 		{"count 5 (over MaxCookies)", "three cookies", list(ck(name, "5:"+body0), c1, c2), "ErrTooLarge"},
+		{"count with nothing after it", "three cookies", list(ck(name, "3:"), ck(n1, "A"), ck(n2, "A")), "ErrInvalid"},
 		{"count 100", "three cookies", list(ck(name, "100:"+body0[2:]), c1, c2), "ErrInvalid"},
 		{"first cookie over MaxLength", "three cookies", list(ck(name, c0.Value+"A"), c1, c2), "ErrTooLarge"},
 		{"chunk over the length the first implies", "three cookies", list(c0, ck(n1, c1.Value+"A"), c2), "ErrInvalid"},
