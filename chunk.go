@@ -1,6 +1,7 @@
 package cookiesession
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -140,11 +141,11 @@ func (c *Codec) join(cs *cookieSet, first string) (string, error) {
 
 // openSet opens the first cookie named NAME that opens, with its chunks.
 // It returns the first error if none does, and nil, nil if there is none.
-func (c *Codec) openSet(cs *cookieSet, st *state) (opened bool, err error) {
+func (c *Codec) openSet(ctx context.Context, cs *cookieSet, st *state) (opened bool, err error) {
 	for _, first := range cs.first {
 		v, jerr := c.join(cs, first)
 		if jerr == nil {
-			jerr = c.open(st, v)
+			jerr = c.open(ctx, st, v)
 		}
 		if jerr == nil {
 			return true, nil
@@ -173,7 +174,7 @@ func (c *Codec) DecodeCookies(cookies []*http.Cookie) (*Session, error) {
 		return c.New(), nil
 	}
 	s := &Session{c: c}
-	if _, err := c.openSet(&cs, &s.state); err != nil {
+	if _, err := c.openSet(context.Background(), &cs, &s.state); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -14,6 +14,7 @@
 package cookiesession
 
 import (
+	"context"
 	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
@@ -143,6 +144,27 @@ type Config struct {
 	// keys. Codec.SetNotBefore changes it while serving.
 	NotBefore time.Time
 
+	// Server-side guard (opt-in).
+
+	// Guard, if set, is the small server-side memory that makes what a
+	// replayed cookie could undo hold: one-time values (SetOnce,
+	// TakeOnce), attempt limits (Codec.Attempt, Codec.AttemptFor), and
+	// revocation: the ID that Flush or Renew leaves behind stops opening
+	// once the response commits, and Codec.RevokeSubject ends a subject's
+	// older sessions. With a Guard, opening a session from a cookie costs
+	// one RevokedAt call; if that call fails the session still opens and
+	// the failure is logged (fail open), while one-time values and attempt
+	// limits fail closed with ErrGuardUnavailable. Without a Guard none of
+	// this costs anything. See the README's "Guard" section.
+	Guard Guard
+	// GuardTimeout bounds every call to Guard; default 1 s.
+	GuardTimeout time.Duration
+	// Subject, if set (it needs Guard), returns the subject a session
+	// belongs to, such as a user ID, or "" for none: Codec.RevokeSubject
+	// ends a subject's sessions. It must only read s and be safe for
+	// concurrent use.
+	Subject func(s *Session) string
+
 	// Size.
 
 	// Compress deflates the payload before sealing when that makes it
@@ -189,6 +211,7 @@ type Codec struct {
 	compress  bool
 	chunks    int       // Config.MaxCookies
 	bufs      sync.Pool // of *[]byte scratch space
+	guard     guardConfig
 }
 
 // NewCodec validates cfg, fills in its defaults and returns a Codec.
@@ -252,6 +275,9 @@ func NewCodec(cfg Config) (*Codec, error) {
 		cfg.MaxCookies = 1
 	}
 	c.chunks = cfg.MaxCookies
+	if err := c.setGuard(cfg); err != nil {
+		return nil, err
+	}
 	if err := c.setCookieTemplate(cfg); err != nil {
 		return nil, err
 	}
@@ -361,14 +387,14 @@ func (c *Codec) Decode(value string) (*Session, error) {
 		return c.New(), nil
 	}
 	s := &Session{c: c}
-	if err := c.open(&s.state, value); err != nil {
+	if err := c.open(context.Background(), &s.state, value); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
 // open fills st from value.
-func (c *Codec) open(st *state, value string) (err error) {
+func (c *Codec) open(ctx context.Context, st *state, value string) (err error) {
 	defer func() {
 		// Defence in depth: the payload was checked before any decoder saw
 		// it, but a panic must never escape to the caller.
@@ -408,14 +434,17 @@ func (c *Codec) open(st *state, value string) (err error) {
 		return err
 	}
 	st.keyID = id
-	return c.revoked(st)
+	return c.revoked(ctx, st)
 }
 
-// revoked applies Config.NotBefore and Config.Verify to a session that
-// opened.
-func (c *Codec) revoked(st *state) error {
+// revoked applies Config.NotBefore, Config.Guard's revocations and
+// Config.Verify to a session that opened.
+func (c *Codec) revoked(ctx context.Context, st *state) error {
 	if nb := c.notBefore.Load(); nb != 0 && st.created < nb {
 		return &sessionError{kind: ErrRevoked, reason: "created before NotBefore"}
+	}
+	if err := c.guardRevoked(ctx, st); err != nil {
+		return err
 	}
 	if c.verify == nil {
 		return nil

@@ -2,7 +2,11 @@ package cookiesession
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -42,3 +46,86 @@ type Guard interface {
 // that need the Guard fail closed with it: a one-time value is not handed
 // out and an attempt is not allowed.
 var ErrGuardUnavailable = errors.New("cookiesession: guard unavailable")
+
+// Errors of the features built on a Guard. Handlers test for them with
+// errors.Is; each says what the user should be told.
+var (
+	// ErrAlreadyUsed means TakeOnce found the one-time value already taken:
+	// the cookie is a copy replayed after the value was used.
+	ErrAlreadyUsed = errors.New("cookiesession: one-time value already used")
+	// ErrNoValue means TakeOnce found no one-time value under the key: it
+	// was never set, its ttl passed, it was taken, or it is not a T.
+	ErrNoValue = errors.New("cookiesession: no one-time value")
+	// ErrTooManyAttempts means Codec.Attempt or Codec.AttemptFor counted
+	// more attempts than the limit within the window.
+	ErrTooManyAttempts = errors.New("cookiesession: too many attempts")
+)
+
+// DefaultGuardTimeout bounds each call to the Guard when
+// Config.GuardTimeout is zero.
+const DefaultGuardTimeout = time.Second
+
+// guardConfig is what a Codec keeps of Config's guard fields.
+type guardConfig struct {
+	g       Guard // nil: no guard features, and no cost
+	timeout time.Duration
+	subject func(*Session) string
+}
+
+// setGuard validates and keeps cfg's guard fields.
+func (c *Codec) setGuard(cfg Config) error {
+	switch {
+	case cfg.GuardTimeout < 0:
+		return fmt.Errorf("cookiesession: negative GuardTimeout %v", cfg.GuardTimeout)
+	case cfg.GuardTimeout == 0:
+		cfg.GuardTimeout = DefaultGuardTimeout
+	}
+	if cfg.Guard == nil && cfg.Subject != nil {
+		return errors.New("cookiesession: Config.Subject needs Config.Guard")
+	}
+	c.guard = guardConfig{g: cfg.Guard, timeout: cfg.GuardTimeout, subject: cfg.Subject}
+	return nil
+}
+
+// guardContext bounds one call to the Guard by Config.GuardTimeout, so a
+// slow store never holds a request past it (nor past ctx's own deadline).
+func (c *Codec) guardContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return context.WithTimeout(ctx, c.guard.timeout)
+}
+
+// errNoGuard is what the guard features return without Config.Guard: they
+// fail closed, as they do when the Guard is down.
+var errNoGuard = fmt.Errorf("%w: Config.Guard is not set", ErrGuardUnavailable)
+
+// guardErr describes a failed Guard call. Whatever the implementation
+// returned (a timeout it did not wrap, say), the result wraps
+// ErrGuardUnavailable, so that every feature fails closed on it.
+func guardErr(op string, err error) error {
+	if errors.Is(err, ErrGuardUnavailable) {
+		return fmt.Errorf("cookiesession: guard %s: %w", op, err)
+	}
+	return fmt.Errorf("cookiesession: guard %s: %w: %w", op, ErrGuardUnavailable, err)
+}
+
+// guardKey derives a Guard key of the given kind from parts and the cookie
+// name: fixed-length whatever the parts (a subject may be a long e-mail
+// address; it is not stored in clear), and distinct for distinct parts,
+// which are length-prefixed before hashing.
+func (c *Codec) guardKey(kind string, parts ...string) string {
+	n := len(c.name) + 8
+	for _, p := range parts {
+		n += 8 + len(p)
+	}
+	b := make([]byte, 0, n)
+	b = binary.BigEndian.AppendUint64(b, uint64(len(c.name)))
+	b = append(b, c.name...)
+	for _, p := range parts {
+		b = binary.BigEndian.AppendUint64(b, uint64(len(p)))
+		b = append(b, p...)
+	}
+	sum := sha256.Sum256(b)
+	return kind + "/" + base64.RawURLEncoding.EncodeToString(sum[:])
+}

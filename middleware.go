@@ -65,6 +65,7 @@ func (c *Codec) Middleware(next http.Handler) http.Handler {
 		sw := &sessionWriter{ResponseWriter: w, c: c}
 		sw.s.c = c
 		sw.s.header = r.Header["Cookie"]
+		sw.s.ctx = r.Context()
 		sw.s.unopened = true
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), contextKey{}, &sw.s)))
 		if !sw.committed {
@@ -162,6 +163,11 @@ func (c *Codec) responseCookies(s *Session, status int, out []string) ([]string,
 			ck := c.deletion()
 			ck.Name = c.chunkName(i)
 			out = append(out, ck.String())
+		}
+	}
+	if len(out) > 0 { // the old cookie is replaced or deleted
+		if err := c.guardCommit(s.ctx, s); err != nil {
+			c.logGuardCommit(s.ctx, err)
 		}
 	}
 	return out, nil

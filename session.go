@@ -2,6 +2,7 @@ package cookiesession
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -41,6 +42,10 @@ type Session struct {
 	accessed  bool     // the handler touched the session
 	hadCookie bool     // the request carried a cookie with the session's name
 	chunksIn  uint32   // bit i: the request carried chunk cookie NAME.i
+
+	// Config.Guard bookkeeping.
+	ctx     context.Context // the request's: bounds the Guard's checks
+	retired retiredID       // the ID Flush or Renew left, revoked at commit
 }
 
 // state is everything a cookie carries, plus whether it changed.
@@ -87,7 +92,7 @@ func (s *Session) load() {
 		return
 	}
 	var st state
-	opened, err := s.c.openSet(&cs, &st)
+	opened, err := s.c.openSet(s.ctx, &cs, &st)
 	if opened {
 		s.state = st
 		return
@@ -337,6 +342,7 @@ func (s *Session) Flush() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.load()
+	s.retire()
 	s.state = state{created: s.c.unixNow(), modified: true}
 }
 
@@ -347,6 +353,7 @@ func (s *Session) Renew() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.load()
+	s.retire()
 	s.hasID = false
 	s.newID()
 	s.modified = true

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"html/template"
@@ -44,7 +45,6 @@ const (
 	keyUser     = "user"
 	keySMSCode  = "sms_code"
 	keySMSPhone = "sms_phone"
-	keySMSTries = "sms_tries"
 )
 
 // demo runs the demo web app until SIGINT or SIGTERM.
@@ -71,6 +71,11 @@ func demo(args []string, e env) error {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
+	// The guard remembers what a replayed cookie must not undo: spent
+	// codes, attempt counts, revoked session IDs. In memory it protects
+	// this one process.
+	var guard cookiesession.Guard = cookiesession.NewMemoryGuard(cookiesession.MemoryGuardConfig{})
+	guardName := "in-memory guard (this process only)"
 	codec, err := cookiesession.NewCodec(cookiesession.Config{
 		Keys: keys,
 		// The demo serves plain HTTP on localhost, where a Secure cookie
@@ -85,6 +90,7 @@ func demo(args []string, e env) error {
 		// needs them (or an Origin check).
 		SameSite: http.SameSiteLaxMode,
 		Logger:   logger,
+		Guard:    guard,
 	})
 	if err != nil {
 		return err
@@ -104,6 +110,7 @@ func demo(args []string, e env) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelError),
 	}
 	fmt.Fprintf(e.stdout, "cookiesession demo: generated a throwaway key %q at start-up (not saved: restarting logs everyone out)\n", key.ID)
+	fmt.Fprintf(e.stdout, "cookiesession demo: one-time codes, attempt limits and logouts held by the %s\n", guardName)
 	fmt.Fprintf(e.stdout, "cookiesession demo: listening on http://%s/ (plain HTTP, cookies without Secure; Ctrl-C stops)\n", ln.Addr())
 	if host, _, _ := net.SplitHostPort(ln.Addr().String()); !net.ParseIP(host).IsLoopback() {
 		fmt.Fprintf(e.stderr, "cookiesession demo: warning: %s is not a loopback address; session cookies cross the network unencrypted\n", host)
@@ -135,7 +142,8 @@ func newKeyID() string {
 }
 
 // demoApp is the demo's handler state. Everything about a visitor lives in
-// their cookie; the app holds only the codec, the keyring and the templates.
+// their cookie; the app holds only the codec (with its Guard: the spent
+// codes, attempt counts and revoked IDs), the keyring and the templates.
 type demoApp struct {
 	codec    *cookiesession.Codec
 	keys     *cookiesession.Keyring
@@ -273,7 +281,8 @@ func (a *demoApp) handleIndex(w http.ResponseWriter, r *http.Request) {
 
 var phonePattern = regexp.MustCompile(`^\+?[0-9][0-9 ()-]{2,19}$`)
 
-// handleSend "texts" a one-time code: it keeps the code and the phone in
+// handleSend "texts" a one-time code: it keeps the code (a one-time value:
+// it logs in once, whichever copy of the cookie sends it) and the phone in
 // the session for smsCodeTTL, and the index page shows the code in place of
 // an SMS gateway.
 func (a *demoApp) handleSend(w http.ResponseWriter, r *http.Request) {
@@ -289,20 +298,19 @@ func (a *demoApp) handleSend(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no randomness", http.StatusInternalServerError)
 		return
 	}
-	s.SetWithTTL(keySMSCode, fmt.Sprintf("%06d", n.Int64()), smsCodeTTL)
+	s.SetOnce(keySMSCode, fmt.Sprintf("%06d", n.Int64()), smsCodeTTL)
 	s.SetWithTTL(keySMSPhone, phone, smsCodeTTL)
-	s.Delete(keySMSTries)
 	s.AddFlash("Code sent to " + phone)
 	redirect(w, r, "/")
 }
 
 // handleCheck logs in with the right code, once.
 //
-// A cookie session cannot make a code truly single-use or count attempts
-// reliably: a client that replays the cookie it had before gets the code
-// (and its attempt count) back until the code's TTL ends. The code is only
-// ever shown to that same client, so replay gains nothing here; a real
-// deployment still needs server-side rate limiting per phone number.
+// Nothing here trusts state the client could roll back by replaying an
+// older cookie: the tries are counted, and the code is spent, in the codec's
+// Guard. Every try counts, right or wrong, before the code is compared, so
+// the try past the limit is refused unchecked. The count is per session ID
+// and lasts smsCodeTTL from the first try, longer than the code lives.
 func (a *demoApp) handleCheck(w http.ResponseWriter, r *http.Request) {
 	s := cookiesession.FromContext(r.Context())
 	entered := strings.TrimSpace(r.PostFormValue("code"))
@@ -312,26 +320,39 @@ func (a *demoApp) handleCheck(w http.ResponseWriter, r *http.Request) {
 		redirect(w, r, "/")
 		return
 	}
+	err := a.codec.Attempt(r.Context(), s, "sms", smsMaxTries, smsCodeTTL)
+	switch {
+	case errors.Is(err, cookiesession.ErrTooManyAttempts):
+		s.SetOnce(keySMSCode, nil, 0) // removes the code and its nonce
+		s.Delete(keySMSPhone)
+		s.AddFlash("Too many wrong codes: wait a few minutes, then ask for a new one")
+		redirect(w, r, "/")
+		return
+	case err != nil: // the guard is down: fail closed, keep the code
+		s.AddFlash("Codes cannot be checked right now: try again shortly")
+		redirect(w, r, "/")
+		return
+	}
 	if subtle.ConstantTimeCompare([]byte(entered), []byte(code)) != 1 {
 		s.AddFlash("Wrong code")
-		tries := cookiesession.GetOr(s, keySMSTries, 0) + 1
-		deadline, _ := s.KeyExpiry(keySMSCode)
-		if tries >= smsMaxTries {
-			s.Delete(keySMSCode)
-			s.Delete(keySMSPhone)
-			s.Delete(keySMSTries)
-			s.AddFlash("Too many wrong codes: ask for a new one")
-		} else {
-			s.SetWithTTL(keySMSTries, tries, deadline.Sub(a.now()))
-		}
 		redirect(w, r, "/")
 		return
 	}
 	phone := cookiesession.GetOr(s, keySMSPhone, "")
-	s.Delete(keySMSCode)
+	if _, err := cookiesession.TakeOnce[string](r.Context(), s, keySMSCode); err != nil {
+		if errors.Is(err, cookiesession.ErrAlreadyUsed) {
+			s.AddFlash("Code already used")
+		} else {
+			s.AddFlash("Codes cannot be checked right now: try again shortly")
+		}
+		redirect(w, r, "/")
+		return
+	}
 	s.Delete(keySMSPhone)
-	s.Delete(keySMSTries)
-	s.Renew() // a new session ID at login: any ID seen before is worthless
+	// A new session ID at login: any ID seen before is worthless, and the
+	// guard revokes the old one, so the cookie from before login (with its
+	// code) no longer opens.
+	s.Renew()
 	s.Set(keyUser, phone)
 	s.AddFlash("Logged in")
 	redirect(w, r, "/session")

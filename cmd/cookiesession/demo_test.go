@@ -48,6 +48,13 @@ type browser struct {
 
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
+	return newBrowserWith(t, nil)
+}
+
+// newBrowserWith is newBrowser with the demo's codec holding guard (an
+// in-memory guard on the test's clock if nil).
+func newBrowserWith(t *testing.T, guard cookiesession.Guard) *browser {
+	t.Helper()
 	key, err := cookiesession.GenerateKey("first")
 	if err != nil {
 		t.Fatal(err)
@@ -59,11 +66,15 @@ func newBrowser(t *testing.T) *browser {
 	// Real time, so that the cookie jar's own clock agrees with Max-Age;
 	// whole seconds, as the library's deadlines are.
 	clk := &clock{t: time.Now().Truncate(time.Second)}
+	if guard == nil {
+		guard = cookiesession.NewMemoryGuard(cookiesession.MemoryGuardConfig{Now: clk.now})
+	}
 	codec, err := cookiesession.NewCodec(cookiesession.Config{
 		Keys:     keys,
 		Insecure: true, // httptest serves plain HTTP
 		Now:      clk.now,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Guard:    guard,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -376,12 +387,17 @@ func TestDemoSMSTooManyTries(t *testing.T) {
 	if code == wrong {
 		wrong = "111111"
 	}
-	for i := 1; i < smsMaxTries; i++ {
+	for i := 1; i <= smsMaxTries; i++ {
 		_, page = b.post("/sms/check", url.Values{"code": {wrong}})
 		wantFlash(t, page, "Wrong code")
 	}
-	_, page = b.post("/sms/check", url.Values{"code": {wrong}})
-	wantFlash(t, page, "Too many wrong codes: ask for a new one")
+	// The try past the limit is refused before the code is compared, and
+	// the code is gone.
+	_, page = b.post("/sms/check", url.Values{"code": {code}})
+	wantFlash(t, page, "Too many wrong codes: wait a few minutes, then ask for a new one")
+	if _, ok := byID(page, "sms-code"); ok {
+		t.Error("the code is still shown after too many tries")
+	}
 	_, page = b.post("/sms/check", url.Values{"code": {code}})
 	wantFlash(t, page, "No code or code expired")
 	if _, ok := byID(page, "user"); ok {

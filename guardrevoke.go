@@ -1,0 +1,176 @@
+package cookiesession
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math"
+	"time"
+)
+
+// Revocation through Config.Guard. A cookie-only session cannot be ended
+// before its deadline: any copy of the cookie keeps opening. With a Guard,
+// the ID that Flush or Renew leaves behind is revoked when the response
+// commits, and Codec.RevokeSubject ends a subject's older sessions; every
+// session opened from a cookie is checked against both.
+
+// retiredID is an ID that Flush or Renew left behind, to be revoked when
+// the response commits.
+type retiredID struct {
+	id      [sessionIDLen]byte
+	until   int64 // Unix seconds after which no copy of its cookie opens
+	pending bool
+}
+
+// retire notes the ID of the cookie s was opened from, before Flush or
+// Renew replaces it. s is locked. Only the first ID counts: an ID drawn in
+// this request never reached a client.
+func (s *Session) retire() {
+	c := s.c
+	if c.guard.g == nil || s.sealed == 0 || s.retired.pending {
+		return
+	}
+	// Copies of the cookie carry deadlines up to the one it was sealed with,
+	// and a request still running on the old ID may seal it once more.
+	until, _ := c.cookieDeadline(&s.state)
+	until = max(until, c.deadline(s, c.unixNow()))
+	s.retired = retiredID{id: s.id, until: until, pending: true}
+}
+
+// guardCommit revokes the ID that Flush or Renew left behind, if any. It is
+// called, with s locked, once the response carries the cookie that replaces
+// or deletes the old one: a response that keeps the old cookie (a 5xx, a
+// session that could not be sealed) must not end it. The revocation runs
+// even if the client has gone (ctx cancelled), bounded by
+// Config.GuardTimeout; if it fails, the caller sends the cookies anyway and
+// logs the error.
+func (c *Codec) guardCommit(ctx context.Context, s *Session) error {
+	r := &s.retired
+	if !r.pending {
+		return nil
+	}
+	r.pending = false
+	now := c.unixNow()
+	if r.until+maxClockSkew <= now {
+		return nil // every copy has expired anyway
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	gctx, cancel := c.guardContext(context.WithoutCancel(ctx))
+	defer cancel()
+	ttl := secondsDuration(r.until + maxClockSkew - now)
+	if err := c.guard.g.Revoke(gctx, c.sessionKey(r.id), time.Unix(now, 0), ttl); err != nil {
+		return guardErr("revoke", err)
+	}
+	return nil
+}
+
+// logGuardCommit logs a failed guardCommit: the new cookie or the deletion
+// went out, but copies of the old cookie still open.
+func (c *Codec) logGuardCommit(ctx context.Context, err error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	c.log().LogAttrs(ctx, slog.LevelError,
+		"cookiesession: previous session ID not revoked; copies of its cookie still open",
+		slog.String("cookie", c.name), slog.String("error", err.Error()))
+}
+
+// RevokeSubject ends, for every server sharing Config.Guard, the sessions
+// of subject (as named by Config.Subject) created before at, to the second:
+// "log out everywhere". A session created at or after at's second, such as
+// the new one of a user who logs in again, is not affected. To keep the
+// caller's own session, Flush it and set its data again after RevokeSubject
+// (Renew keeps the creation time, so it does not help).
+//
+// The revocation is kept until no session created before at can still
+// open: for AbsoluteTimeout after at if that is set, otherwise for MaxAge
+// after at (or after now, if at is in the past). Without AbsoluteTimeout, a
+// session whose own expiry (SetExpiry, SetExpiryAt) reaches further than
+// MaxAge, and that is not used while the revocation is kept, opens again
+// afterwards.
+//
+// It returns an error wrapping ErrGuardUnavailable if the Guard does not
+// answer.
+func (c *Codec) RevokeSubject(ctx context.Context, subject string, at time.Time) error {
+	switch {
+	case c.guard.g == nil:
+		return errNoGuard
+	case c.guard.subject == nil:
+		return errors.New("cookiesession: RevokeSubject needs Config.Subject, or no session is ever checked against it")
+	case subject == "":
+		return errors.New("cookiesession: RevokeSubject of an empty subject")
+	}
+	now := c.unixNow()
+	until := max(at.Unix(), now) + c.maxAge
+	if c.absolute > 0 {
+		until = at.Unix() + c.absolute
+	}
+	if until+maxClockSkew <= now {
+		return nil // no session created before at can still open
+	}
+	gctx, cancel := c.guardContext(ctx)
+	defer cancel()
+	if err := c.guard.g.Revoke(gctx, c.subjectKey(subject), at, secondsDuration(until+maxClockSkew-now)); err != nil {
+		return guardErr("revoke", err)
+	}
+	return nil
+}
+
+// guardRevoked checks a session that opened against the Guard's
+// revocations. If the Guard cannot answer, the session opens (fail open:
+// an outage of the store must not log everyone out) and the failure is
+// logged; features that need the Guard still fail closed.
+func (c *Codec) guardRevoked(ctx context.Context, st *state) error {
+	g := c.guard.g
+	if g == nil {
+		return nil
+	}
+	var keys [2]string
+	keys[0] = c.sessionKey(st.id)
+	n := 1
+	if c.guard.subject != nil {
+		view := &Session{c: c, state: *st}
+		if sub := c.guard.subject(view); sub != "" {
+			keys[1] = c.subjectKey(sub)
+			n = 2
+		}
+		*st = view.state // keeps any values Subject decoded
+	}
+	gctx, cancel := c.guardContext(ctx)
+	defer cancel()
+	at, err := g.RevokedAt(gctx, keys[:n]...)
+	if err == nil && len(at) != n {
+		err = errors.New("RevokedAt returned the wrong number of times")
+	}
+	if err != nil {
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		c.log().LogAttrs(ctx, slog.LevelWarn,
+			"cookiesession: guard unavailable; session opened without its revocation check",
+			slog.String("cookie", c.name), slog.String("error", guardErr("revoked-at", err).Error()))
+		return nil
+	}
+	if !at[0].IsZero() {
+		return &sessionError{kind: ErrRevoked, reason: "session ID revoked by Flush or Renew"}
+	}
+	if n == 2 && !at[1].IsZero() && st.created < at[1].Unix() {
+		return &sessionError{kind: ErrRevoked, reason: "created before its subject's sessions were revoked"}
+	}
+	return nil
+}
+
+func (c *Codec) sessionKey(id [sessionIDLen]byte) string {
+	return c.guardKey("sid", string(id[:]))
+}
+
+func (c *Codec) subjectKey(subject string) string {
+	return c.guardKey("subject", subject)
+}
+
+// secondsDuration converts seconds to a Duration, saturating.
+func secondsDuration(sec int64) time.Duration {
+	return time.Duration(min(sec, int64(math.MaxInt64/time.Second))) * time.Second
+}
