@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -57,13 +58,13 @@ func serveFleet() error {
 	if err != nil {
 		return err
 	}
-	codec, err := cookiesession.NewCodec(cookiesession.Config{Keys: keys, Insecure: true})
-	if err != nil {
-		return err
-	}
 	client := redis.NewClient(&redis.Options{Addr: os.Getenv(fleetRedisEnv), ContextTimeoutEnabled: true})
 	defer client.Close()
 	g, err := New(client, WithPrefix("fleet:"))
+	if err != nil {
+		return err
+	}
+	codec, err := cookiesession.NewCodec(cookiesession.Config{Keys: keys, Insecure: true, Guard: g, Logger: quiet})
 	if err != nil {
 		return err
 	}
@@ -71,58 +72,56 @@ func serveFleet() error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: smsLogin(codec, g), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: smsLogin(codec), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	fmt.Printf("listening %s\n", ln.Addr())
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	return srv.Close()
 }
 
-// smsLogin is an SMS-code login guarded by g: POST /send puts a code and a
-// nonce in the session and answers the code (in place of texting it);
-// POST /check with a code is allowed maxTries attempts per session across
-// the fleet, and the right code logs in once, fleet-wide.
-func smsLogin(codec *cookiesession.Codec, g cookiesession.Guard) http.Handler {
+// smsLogin is an SMS-code login on a codec with a Guard, as the README
+// recommends: POST /send stores a one-time code (SetOnce) and answers it
+// (in place of texting it); POST /check allows maxTries attempts per
+// session (Codec.Attempt), and the right code logs in once (TakeOnce), then
+// renews the session, which revokes the ID the old cookie carries.
+func smsLogin(codec *cookiesession.Codec) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /send", func(w http.ResponseWriter, r *http.Request) {
 		s := cookiesession.FromContext(r.Context())
-		code, nonce := randomDigits(6), randomDigits(20)
-		s.SetWithTTL("code", code, codeTTL)
-		s.SetWithTTL("nonce", nonce, codeTTL)
+		code := randomDigits(6)
+		s.SetOnce("code", code, codeTTL)
 		fmt.Fprint(w, code)
 	})
 	mux.HandleFunc("POST /check", func(w http.ResponseWriter, r *http.Request) {
 		s := cookiesession.FromContext(r.Context())
 		code, ok := cookiesession.Get[string](s, "code")
-		nonce, _ := cookiesession.Get[string](s, "nonce")
 		if !ok {
 			http.Error(w, "no code", http.StatusBadRequest)
 			return
 		}
-		n, err := g.Count(r.Context(), "sms-tries:"+s.ID(), codeTTL)
-		if err != nil {
-			guardError(w, err)
-			return
-		}
-		if n > maxTries {
+		err := codec.Attempt(r.Context(), s, "sms", maxTries, codeTTL)
+		switch {
+		case errors.Is(err, cookiesession.ErrTooManyAttempts):
 			http.Error(w, "too many tries", http.StatusTooManyRequests)
+			return
+		case err != nil:
+			guardError(w, err)
 			return
 		}
 		if r.PostFormValue("code") != code {
 			http.Error(w, "wrong code", http.StatusForbidden)
 			return
 		}
-		first, err := g.Consume(r.Context(), "sms-code:"+s.ID()+":"+nonce, codeTTL)
-		if err != nil {
+		_, err = cookiesession.TakeOnce[string](r.Context(), s, "code")
+		switch {
+		case errors.Is(err, cookiesession.ErrAlreadyUsed):
+			http.Error(w, "code already used", http.StatusConflict)
+			return
+		case err != nil:
 			guardError(w, err)
 			return
 		}
-		if !first {
-			http.Error(w, "code already used", http.StatusConflict)
-			return
-		}
-		s.Delete("code")
-		s.Delete("nonce")
+		s.Renew()
 		s.Set("user", "alice")
 		fmt.Fprint(w, "logged in")
 	})
@@ -138,6 +137,10 @@ func guardError(w http.ResponseWriter, err error) {
 	}
 	http.Error(w, "internal error", http.StatusInternalServerError)
 }
+
+// quiet is the codec's logger in these tests: the rejected and unchecked
+// cookies it would report are what the tests cause on purpose.
+var quiet = slog.New(slog.DiscardHandler)
 
 func randomDigits(n int) string {
 	v, err := rand.Int(rand.Reader, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(n)), nil))
@@ -298,7 +301,9 @@ func TestFleetConcurrentGuesses(t *testing.T) {
 }
 
 // TestFleetCodeUsedOnce replays the post-/send cookie with the right code,
-// concurrently, to both servers: exactly one request logs in.
+// concurrently, to both servers: exactly one request logs in. The others
+// find the code spent (409), the attempts used up (429), or, once the login
+// response has revoked the old session ID, no session at all (400).
 func TestFleetCodeUsedOnce(t *testing.T) {
 	f := startFleet(t)
 	code, cookie := f.sendCode(t)
@@ -306,14 +311,30 @@ func TestFleetCodeUsedOnce(t *testing.T) {
 	if statuses[http.StatusOK] != 1 {
 		t.Fatalf("20 concurrent replays of the right code: statuses %v, want exactly one 200", statuses)
 	}
-	if statuses[http.StatusConflict] != maxTries-1 || statuses[http.StatusTooManyRequests] != 20-maxTries {
-		t.Fatalf("20 concurrent replays of the right code: statuses %v, want %d × 409 and %d × 429", statuses, maxTries-1, 20-maxTries)
+	if statuses[http.StatusOK]+statuses[http.StatusConflict]+statuses[http.StatusTooManyRequests]+statuses[http.StatusBadRequest] != 20 {
+		t.Fatalf("20 concurrent replays of the right code: statuses %v, want one 200 and the rest 409, 429 or 400", statuses)
 	}
-	// And later, one at a time, on each server.
+	// Later, on each server: the login revoked the cookie's session ID
+	// fleet-wide, so it no longer opens.
 	for i := range 2 {
-		if status, body, _ := f.post(t, i, "/check", cookie, url.Values{"code": {code}}); status == http.StatusOK {
-			t.Fatalf("replay on server %d logged in again: %q", i, body)
+		if status, body, _ := f.post(t, i, "/check", cookie, url.Values{"code": {code}}); status != http.StatusBadRequest || body != "no code" {
+			t.Fatalf("replay on server %d after the login: %d %q, want 400 \"no code\" (a revoked session)", i, status, body)
 		}
+	}
+}
+
+// TestFleetLoginThenReplay logs in on one server and replays the cookie
+// from before the login on the other: the session ID it carries was
+// revoked by the login, fleet-wide.
+func TestFleetLoginThenReplay(t *testing.T) {
+	f := startFleet(t)
+	code, cookie := f.sendCode(t)
+	status, body, loggedIn := f.post(t, 0, "/check", cookie, url.Values{"code": {code}})
+	if status != http.StatusOK || loggedIn == nil {
+		t.Fatalf("login on server 0: %d %q, cookie %v", status, body, loggedIn)
+	}
+	if status, body, _ := f.post(t, 1, "/check", cookie, url.Values{"code": {code}}); status != http.StatusBadRequest || body != "no code" {
+		t.Fatalf("the pre-login cookie on server 1: %d %q, want 400 \"no code\" (a revoked session)", status, body)
 	}
 }
 
