@@ -5,10 +5,11 @@ import (
 
 	"github.com/cookiesession/cookiesession"
 	"github.com/cookiesession/cookiesession/guardtest"
+	"github.com/cookiesession/cookiesession/redisguard/redistest"
 )
 
 // TestContract runs the Guard contract against a real redis-server.
 func TestContract(t *testing.T) {
-	srv := startRedis(t)
-	guardtest.Run(t, func(t *testing.T) cookiesession.Guard { return srv.guard(t) })
+	srv := redistest.Start(t)
+	guardtest.Run(t, func(t *testing.T) cookiesession.Guard { return testGuard(t, srv) })
 }

@@ -6,11 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/cookiesession/cookiesession"
+	"github.com/cookiesession/cookiesession/redisguard/redistest"
 )
 
 // opDeadline bounds each operation in the fault tests; opSlack is how much
@@ -64,8 +64,8 @@ func checkUnavailable(t *testing.T, what string, errs map[string]error) {
 // after a restart on the same port the same Guard (and its client's pool of
 // now-dead connections) works again.
 func TestRedisStoppedAndRestarted(t *testing.T) {
-	srv := startRedis(t)
-	g := srv.guard(t)
+	srv := redistest.Start(t)
+	g := testGuard(t, srv)
 	ctx := context.Background()
 
 	for want := int64(1); want <= 3; want++ {
@@ -79,12 +79,12 @@ func TestRedisStoppedAndRestarted(t *testing.T) {
 		}
 	}
 
-	srv.stop()
+	srv.Stop()
 	for range 2 { // and again, once the client has noticed
 		checkUnavailable(t, "Redis stopped", everyOp(t, g, "down"))
 	}
 
-	if err := srv.start(); err != nil {
+	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}
 	// The client's pooled connections died with the old process; the
@@ -123,16 +123,16 @@ func TestRedisStoppedAndRestarted(t *testing.T) {
 // ContextTimeoutEnabled would wait its full ReadTimeout. Every operation
 // must give up at its context's deadline with ErrGuardUnavailable.
 func TestRedisNotAnswering(t *testing.T) {
-	srv := startRedis(t)
-	g := srv.guard(t)
+	srv := redistest.Start(t)
+	g := testGuard(t, srv)
 	for op, err := range everyOp(t, g, "warm") {
 		if err != nil {
 			t.Fatalf("%s with Redis up: %v", op, err)
 		}
 	}
-	srv.signal(t, syscall.SIGSTOP)
+	srv.Pause(t)
 	checkUnavailable(t, "Redis paused", everyOp(t, g, "paused"))
-	srv.signal(t, syscall.SIGCONT)
+	srv.Resume(t)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		first, err := g.Consume(context.Background(), "resumed", time.Minute)
@@ -154,7 +154,7 @@ func TestRedisNotAnswering(t *testing.T) {
 // 503 (ErrGuardUnavailable) within the guard's deadline instead of letting
 // the guess through, and after the restart the same cookie logs in, once.
 func TestLoginWhileRedisDown(t *testing.T) {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	key, err := cookiesession.GenerateKey("fault")
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +163,7 @@ func TestLoginWhileRedisDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	codec, err := cookiesession.NewCodec(cookiesession.Config{Keys: keys, Insecure: true, Guard: srv.guard(t), Logger: quiet})
+	codec, err := cookiesession.NewCodec(cookiesession.Config{Keys: keys, Insecure: true, Guard: testGuard(t, srv), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestLoginWhileRedisDown(t *testing.T) {
 	if status, body, _ := f.post(t, 0, "/check", cookie, url.Values{"code": {wrongCode(code)}}); status != http.StatusForbidden {
 		t.Fatalf("wrong code with Redis up: %d %q", status, body)
 	}
-	srv.stop()
+	srv.Stop()
 	for _, c := range []string{wrongCode(code), code} {
 		start := time.Now()
 		status, body, _ := f.post(t, 0, "/check", cookie, url.Values{"code": {c}})
@@ -192,7 +192,7 @@ func TestLoginWhileRedisDown(t *testing.T) {
 			t.Errorf("check with Redis down took %v", d)
 		}
 	}
-	if err := srv.start(); err != nil {
+	if err := srv.Restart(); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)

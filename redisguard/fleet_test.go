@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/cookiesession/cookiesession"
+	"github.com/cookiesession/cookiesession/redisguard/redistest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -195,7 +196,7 @@ type fleet struct {
 }
 
 func startFleet(t *testing.T) *fleet {
-	srv := startRedis(t)
+	srv := redistest.Start(t)
 	key, err := cookiesession.GenerateKey("fleet")
 	if err != nil {
 		t.Fatal(err)
@@ -203,7 +204,7 @@ func startFleet(t *testing.T) *fleet {
 	keys := cookiesession.FormatKeys(key)
 	f := &fleet{client: &http.Client{Timeout: 10 * time.Second}}
 	for i := range f.servers {
-		f.servers[i] = startFleetServer(t, srv.addr(), keys)
+		f.servers[i] = startFleetServer(t, srv.Addr(), keys)
 	}
 	if f.servers[0] == f.servers[1] {
 		t.Fatal("both fleet servers on one address")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cookiesession/cookiesession"
+	"github.com/cookiesession/cookiesession/redisguard/redistest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -37,8 +38,8 @@ func TestNewRequiresContextTimeout(t *testing.T) {
 // keys, then reads what is in Redis: every key under the prefix, no longer
 // than the bound, each with a TTL.
 func TestKeysBoundedAndExpiring(t *testing.T) {
-	srv := startRedis(t)
-	g, err := New(srv.client(t), WithPrefix("bounded:"))
+	srv := redistest.Start(t)
+	g, err := New(srv.Client(t), WithPrefix("bounded:"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestKeysBoundedAndExpiring(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	keys, err := srv.client(t).Keys(ctx, "*").Result()
+	keys, err := srv.Client(t).Keys(ctx, "*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func TestKeysBoundedAndExpiring(t *testing.T) {
 		if len(k) > limit {
 			t.Errorf("key of %d bytes, longer than %d: %.80q…", len(k), limit, k)
 		}
-		ttl, err := srv.client(t).PTTL(ctx, k).Result()
+		ttl, err := srv.Client(t).PTTL(ctx, k).Result()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,8 +89,8 @@ func TestKeysBoundedAndExpiring(t *testing.T) {
 // TestCountRestoresLostTTL checks that a counter whose TTL was removed
 // behind the Guard's back gets one again on its next increment.
 func TestCountRestoresLostTTL(t *testing.T) {
-	srv := startRedis(t)
-	c := srv.client(t)
+	srv := redistest.Start(t)
+	c := srv.Client(t)
 	g, err := New(c, WithPrefix("persist:"))
 	if err != nil {
 		t.Fatal(err)
@@ -110,8 +111,8 @@ func TestCountRestoresLostTTL(t *testing.T) {
 }
 
 func TestNonPositiveDuration(t *testing.T) {
-	srv := startRedis(t)
-	g := srv.guard(t)
+	srv := redistest.Start(t)
+	g := testGuard(t, srv)
 	ctx := context.Background()
 	for _, d := range []time.Duration{0, -time.Second} {
 		if first, err := g.Consume(ctx, "k", d); err == nil || first {
@@ -190,8 +191,8 @@ func TestTimeEncodingKeepsOrderAndNanoseconds(t *testing.T) {
 // TestForeignRecordIsUnavailable checks that a revocation record this
 // package did not write is an error (fail closed), not the zero Time.
 func TestForeignRecordIsUnavailable(t *testing.T) {
-	srv := startRedis(t)
-	c := srv.client(t)
+	srv := redistest.Start(t)
+	c := srv.Client(t)
 	g, err := New(c, WithPrefix("foreign:"))
 	if err != nil {
 		t.Fatal(err)
