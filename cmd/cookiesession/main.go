@@ -4,7 +4,7 @@
 //	cookiesession keygen [-id ID]
 //	cookiesession seal   [-name NAME] [-keys KEYS] [-ttl DURATION] < data.json
 //	cookiesession open   [-name NAME] [-keys KEYS] [VALUE]
-//	cookiesession demo   [-addr 127.0.0.1:8080]
+//	cookiesession demo   [-addr 127.0.0.1:8080] [-redis HOST:PORT]
 //
 // Exit status: 0 on success, 1 when a cookie does not open (tampered,
 // expired, unknown key, too large) or the input cannot be sealed, 2 on bad
@@ -36,7 +36,7 @@ Usage:
   cookiesession keygen [-id ID]
   cookiesession seal   [-name NAME] [-keys KEYS] [-ttl DURATION] [-max-age DURATION] < data.json
   cookiesession open   [-name NAME] [-keys KEYS] [-max-age DURATION] [VALUE]
-  cookiesession demo   [-addr 127.0.0.1:8080]
+  cookiesession demo   [-addr 127.0.0.1:8080] [-redis HOST:PORT]
   cookiesession help
 
 Subcommands:
@@ -53,7 +53,9 @@ Subcommands:
           key ID, creation time, expiry policy and date, per-key deadlines.
           A leading "NAME=" is stripped. Flags go before the value.
   demo    run a small web app (SMS login, session inspector) on
-          127.0.0.1 over plain HTTP with a throwaway key.
+          127.0.0.1 over plain HTTP with a throwaway key. Spent codes,
+          attempt counts and revoked sessions are kept in memory, or with
+          -redis in that Redis (it must answer at start-up).
 
 Keys come from -keys or, better (command lines are visible to other
 users), the environment variable COOKIESESSION_KEYS. seal and open refuse
