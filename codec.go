@@ -64,8 +64,8 @@ var (
 	// returned.
 	ErrTooLarge = errors.New("cookiesession: session too large")
 	// ErrRevoked means a genuine, unexpired session was rejected by
-	// Config.Verify or Config.NotBefore. It wraps ErrExpired: a revoked
-	// session is treated as an expired one.
+	// Config.Verify, Config.NotBefore or Config.Guard's revocations. It
+	// wraps ErrExpired: a revoked session is treated as an expired one.
 	ErrRevoked = fmt.Errorf("%w: revoked", ErrExpired)
 )
 

@@ -22,9 +22,13 @@ import (
 // one Guard (Redis, for a fleet) protects every server that shares it.
 // Implementations must be safe for concurrent use, must honour ctx's
 // deadline, and must return an error wrapping ErrGuardUnavailable when the
-// backing store cannot answer. Keys are chosen by this package; an
-// implementation may prefix or hash them but must keep distinct keys
-// distinct.
+// backing store cannot answer (the codec wraps any other error it gets in
+// ErrGuardUnavailable too, so every feature fails closed on it). Keys are
+// chosen by this package: a kind and a hash, at most 51 bytes, never user
+// data in clear; an implementation may prefix or hash them but must keep
+// distinct keys distinct (the kinds already keep what is consumed, counted
+// and revoked apart). This package always passes a positive ttl or window;
+// an implementation may refuse any other with an error.
 type Guard interface {
 	// Consume marks key as spent for ttl. It reports true the first time,
 	// false if key was already spent and its ttl has not passed.
@@ -36,8 +40,9 @@ type Guard interface {
 	// Revoke records at as key's revocation time for ttl. A later time
 	// replaces an earlier one; an earlier one never replaces a later one.
 	Revoke(ctx context.Context, key string, at time.Time, ttl time.Duration) error
-	// RevokedAt returns, for each key, the revocation time recorded by
-	// Revoke, or the zero Time if there is none.
+	// RevokedAt returns, for each key in order, the revocation time
+	// recorded by Revoke (to at least millisecond precision), or the zero
+	// Time if there is none: exactly len(keys) times.
 	RevokedAt(ctx context.Context, keys ...string) ([]time.Time, error)
 }
 
@@ -115,17 +120,18 @@ func guardErr(op string, err error) error {
 // address; it is not stored in clear), and distinct for distinct parts,
 // which are length-prefixed before hashing.
 func (c *Codec) guardKey(kind string, parts ...string) string {
-	n := len(c.name) + 8
-	for _, p := range parts {
-		n += 8 + len(p)
-	}
-	b := make([]byte, 0, n)
-	b = binary.BigEndian.AppendUint64(b, uint64(len(c.name)))
+	var scratch [256]byte // enough for most keys: no allocation but the result
+	b := binary.BigEndian.AppendUint64(scratch[:0], uint64(len(c.name)))
 	b = append(b, c.name...)
 	for _, p := range parts {
 		b = binary.BigEndian.AppendUint64(b, uint64(len(p)))
 		b = append(b, p...)
 	}
 	sum := sha256.Sum256(b)
-	return kind + "/" + base64.RawURLEncoding.EncodeToString(sum[:])
+	var out [80]byte
+	n := copy(out[:], kind)
+	out[n] = '/'
+	n++
+	base64.RawURLEncoding.Encode(out[n:], sum[:])
+	return string(out[:n+base64.RawURLEncoding.EncodedLen(len(sum))])
 }

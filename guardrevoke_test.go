@@ -7,7 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -280,5 +284,102 @@ func TestGuard_NoGuardNoCost(t *testing.T) {
 	}
 	if opened.retired.pending {
 		t.Error("a session without a Guard noted an ID to revoke")
+	}
+}
+
+// recordingGuard is a MemoryGuard that records every key it is given.
+type recordingGuard struct {
+	*MemoryGuard
+	mu   sync.Mutex
+	keys []string
+}
+
+func (g *recordingGuard) note(keys ...string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.keys = append(g.keys, keys...)
+}
+func (g *recordingGuard) Consume(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	g.note(key)
+	return g.MemoryGuard.Consume(ctx, key, ttl)
+}
+func (g *recordingGuard) Count(ctx context.Context, key string, window time.Duration) (int64, error) {
+	g.note(key)
+	return g.MemoryGuard.Count(ctx, key, window)
+}
+func (g *recordingGuard) Revoke(ctx context.Context, key string, at time.Time, ttl time.Duration) error {
+	g.note(key)
+	return g.MemoryGuard.Revoke(ctx, key, at, ttl)
+}
+func (g *recordingGuard) RevokedAt(ctx context.Context, keys ...string) ([]time.Time, error) {
+	g.note(keys...)
+	return g.MemoryGuard.RevokedAt(ctx, keys...)
+}
+
+// TestGuard_KeysAreBoundedAndOpaque: whatever the subject, name or session
+// key, the Guard sees fixed-length keys that carry none of them in clear.
+func TestGuard_KeysAreBoundedAndOpaque(t *testing.T) {
+	g := &recordingGuard{MemoryGuard: NewMemoryGuard(MemoryGuardConfig{})}
+	subject := "alice@example.com" + strings.Repeat("x", 1000)
+	c, _ := newTestCodec(t, Config{Guard: g, Subject: func(s *Session) string { return GetOr(s, "user", "") }})
+	ctx := context.Background()
+	s := c.New()
+	s.Set("user", subject)
+	s.SetOnce("secret-key-name", "v", time.Minute)
+	s = mustRoundTrip(t, c, s)
+	if _, err := TakeOnce[string](ctx, s, "secret-key-name"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Attempt(ctx, s, "secret-action", 5, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AttemptFor(ctx, subject, "secret-action", 5, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RevokeSubject(ctx, subject, testStart); err != nil {
+		t.Fatal(err)
+	}
+	s.Renew()
+	if err := c.guardCommit(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	keyRE := regexp.MustCompile(`^(once|count|sid|subject)/[A-Za-z0-9_-]{43}$`)
+	kinds := map[string]bool{}
+	for _, k := range g.keys {
+		if !keyRE.MatchString(k) {
+			t.Errorf("guard key %.80q is not a kind and a hash", k)
+		}
+		kinds[strings.Split(k, "/")[0]] = true
+	}
+	if len(kinds) != 4 {
+		t.Errorf("key kinds seen %v, want all four", kinds)
+	}
+}
+
+// TestGuard_UntouchedRequestCostsNoCall: with a Guard, a request whose
+// handler never touches the session makes no Guard call.
+func TestGuard_UntouchedRequestCostsNoCall(t *testing.T) {
+	g := &downGuard{}
+	c, _ := newTestCodec(t, Config{Guard: g})
+	s := c.New()
+	s.Set("user", "alice")
+	cookie := "session=" + sealCookie(t, c, s)
+	before := runtime.NumGoroutine()
+	h := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	for range 10 {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set("Cookie", cookie)
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	if n := g.calls.Load(); n != 0 {
+		t.Errorf("%d guard calls for requests that never touched the session", n)
+	}
+	// The in-memory guard runs nothing in the background.
+	mem := NewMemoryGuard(MemoryGuardConfig{})
+	for i := range 1000 {
+		mem.Count(context.Background(), strconv.Itoa(i), time.Nanosecond)
+	}
+	if after := runtime.NumGoroutine(); after > before {
+		t.Errorf("goroutines %d -> %d", before, after)
 	}
 }
