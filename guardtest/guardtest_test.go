@@ -23,25 +23,30 @@ func TestReferenceGuard(t *testing.T) {
 	guardtest.Run(t, func(t *testing.T) cookiesession.Guard { return newRefGuard("") })
 }
 
+// TestReferenceGuardMilliseconds shows that a Guard keeping revocation
+// times to the millisecond, as the contract allows, passes too.
+func TestReferenceGuardMilliseconds(t *testing.T) {
+	guardtest.Run(t, func(t *testing.T) cookiesession.Guard { return newRefGuard("milliseconds") })
+}
+
 // TestSuiteCatchesFlaws runs the suite against the reference Guard with one
 // flaw at a time, in a subprocess, and checks that the subtest meant to
 // catch that flaw fails.
 func TestSuiteCatchesFlaws(t *testing.T) {
 	flaws := map[string]string{
-		"consume-racy":        "ConsumeConcurrent",
-		"consume-forever":     "ConsumeAfterTTL",
-		"count-racy":          "CountConcurrent",
-		"count-sliding":       "CountWindowStartsAtFirstIncrement",
-		"count-forever":       "CountAfterWindow",
-		"revoke-overwrites":   "RevokeKeepsLaterTime",
-		"revoke-milliseconds": "RevokeKeepsLaterTime",
-		"revoke-shortens":     "RevokeNeverShortens",
-		"revoke-forever":      "RevokeExpires",
-		"revokedat-found":     "RevokedAtSeveralKeys",
-		"one-namespace":       "KindsAreSeparate",
-		"keys-cut":            "LongKeys",
-		"ignores-context":     "CancelledContext",
-		"ignores-deadline":    "ExpiredDeadline",
+		"consume-racy":      "ConsumeConcurrent",
+		"consume-forever":   "ConsumeAfterTTL",
+		"count-racy":        "CountConcurrent",
+		"count-sliding":     "CountWindowStartsAtFirstIncrement",
+		"count-forever":     "CountAfterWindow",
+		"revoke-overwrites": "RevokeKeepsLaterTime",
+		"revoke-seconds":    "RevokeKeepsLaterTime",
+		"revoke-shortens":   "RevokeNeverShortens",
+		"revoke-forever":    "RevokeExpires",
+		"revokedat-found":   "RevokedAtSeveralKeys",
+		"keys-cut":          "LongKeys",
+		"ignores-context":   "CancelledContext",
+		"ignores-deadline":  "ExpiredDeadline",
 	}
 	for flaw, subtest := range flaws {
 		t.Run(flaw, func(t *testing.T) {
@@ -68,7 +73,8 @@ func TestFlawedGuard(t *testing.T) {
 	guardtest.Run(t, func(t *testing.T) cookiesession.Guard { return newRefGuard(flaw) })
 }
 
-// refGuard is a plain in-memory Guard, correct unless given a flaw.
+// refGuard is a plain in-memory Guard, correct unless given a flaw (or
+// "milliseconds", which is not one).
 type refGuard struct {
 	flaw    string
 	mu      sync.Mutex
@@ -104,9 +110,6 @@ func (g *refGuard) check(ctx context.Context) error {
 func (g *refGuard) key(kind, key string) string {
 	if g.flaw == "keys-cut" && len(key) > 256 {
 		key = key[:256]
-	}
-	if g.flaw == "one-namespace" {
-		return key
 	}
 	return kind + key
 }
@@ -144,9 +147,6 @@ func (g *refGuard) Count(ctx context.Context, key string, window time.Duration) 
 	c, ok := g.counts[k]
 	if !ok || !time.Now().Before(c.deadline) {
 		c = &counter{deadline: time.Now().Add(window)}
-		if _, spent := g.once[k]; spent && g.flaw == "one-namespace" {
-			c.n = 1 // what INCR does to the "1" that marks a spent nonce
-		}
 		if g.flaw == "count-forever" {
 			c.deadline = time.Now().Add(time.Hour)
 		}
@@ -170,8 +170,11 @@ func (g *refGuard) Revoke(ctx context.Context, key string, at time.Time, ttl tim
 		return err
 	}
 	k := g.key("revoked:", key)
-	if g.flaw == "revoke-milliseconds" {
+	switch g.flaw {
+	case "milliseconds": // what the contract allows
 		at = at.Truncate(time.Millisecond)
+	case "revoke-seconds":
+		at = at.Truncate(time.Second)
 	}
 	if g.flaw == "revoke-forever" {
 		ttl = time.Hour

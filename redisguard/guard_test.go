@@ -205,3 +205,53 @@ func TestForeignRecordIsUnavailable(t *testing.T) {
 		t.Fatalf("RevokedAt over a foreign record = %v, %v; want ErrGuardUnavailable", got, err)
 	}
 }
+
+// TestKindsSeparate uses one key with every operation: a spent nonce, a
+// counter and a revocation under the same key are three Redis keys, which
+// cookiesession's key kinds already ensure and the Guard does again.
+func TestKindsSeparate(t *testing.T) {
+	g := testGuard(t, redistest.Start(t))
+	ctx := context.Background()
+	if first, err := g.Consume(ctx, "k", time.Minute); err != nil || !first {
+		t.Fatalf("Consume = %v, %v", first, err)
+	}
+	if n, err := g.Count(ctx, "k", time.Minute); err != nil || n != 1 {
+		t.Fatalf("first Count of a consumed key = %d, %v; want 1", n, err)
+	}
+	at := time.Unix(1_700_000_000, 1)
+	if err := g.Revoke(ctx, "k", at, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := g.RevokedAt(ctx, "k"); err != nil || !got[0].Equal(at) {
+		t.Fatalf("RevokedAt = %v, %v; want %v", got, err, at)
+	}
+	if first, err := g.Consume(ctx, "k", time.Minute); err != nil || first {
+		t.Fatalf("second Consume = %v, %v; want false", first, err)
+	}
+	if n, err := g.Count(ctx, "k", time.Minute); err != nil || n != 2 {
+		t.Fatalf("second Count = %d, %v; want 2", n, err)
+	}
+}
+
+// TestRevokedAtNanoseconds checks that revocation times come back exactly,
+// beyond the millisecond the Guard contract asks for.
+func TestRevokedAtNanoseconds(t *testing.T) {
+	g := testGuard(t, redistest.Start(t))
+	ctx := context.Background()
+	at := time.Unix(1_700_000_000, 123_456_789)
+	if err := g.Revoke(ctx, "k", at, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Revoke(ctx, "k", at.Add(-time.Nanosecond), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := g.RevokedAt(ctx, "k"); err != nil || !got[0].Equal(at) {
+		t.Fatalf("RevokedAt = %v, %v; want exactly %v", got, err, at)
+	}
+	if err := g.Revoke(ctx, "k", at.Add(time.Nanosecond), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := g.RevokedAt(ctx, "k"); err != nil || !got[0].Equal(at.Add(time.Nanosecond)) {
+		t.Fatalf("RevokedAt after a revocation 1 ns later = %v, %v; want %v", got, err, at.Add(time.Nanosecond))
+	}
+}
