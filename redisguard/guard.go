@@ -27,7 +27,9 @@
 // the Redis that a Guard uses with maxmemory-policy noeviction, so that a
 // full Redis refuses writes (ErrGuardUnavailable: fail closed) instead. A
 // failover to a replica that had not yet received the latest writes loses
-// them too.
+// them too, and so does a restart of a Redis that keeps nothing on disk:
+// enable appendonly persistence if a restart must not reopen the codes
+// still within their ttl.
 package redisguard
 
 import (

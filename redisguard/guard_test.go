@@ -255,3 +255,55 @@ func TestRevokedAtNanoseconds(t *testing.T) {
 		t.Fatalf("RevokedAt after a revocation 1 ns later = %v, %v; want %v", got, err, at.Add(time.Nanosecond))
 	}
 }
+
+// TestErrorReplyIsUnavailable puts a value of the wrong type where the
+// Guard keeps its records: Redis answers with an error, which fails closed.
+func TestErrorReplyIsUnavailable(t *testing.T) {
+	srv := redistest.Start(t)
+	c := srv.Client(t)
+	g, err := New(c, WithPrefix("wrongtype:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, k := range []string{g.key(kindCount, "k"), g.key(kindRevoked, "k")} {
+		if err := c.LPush(ctx, k, "x").Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := g.Count(ctx, "k", time.Minute); !errors.Is(err, cookiesession.ErrGuardUnavailable) || !strings.Contains(err.Error(), "WRONGTYPE") {
+		t.Errorf("Count over a list = %d, %v; want ErrGuardUnavailable with Redis's WRONGTYPE", n, err)
+	}
+	if err := g.Revoke(ctx, "k", time.Now(), time.Minute); !errors.Is(err, cookiesession.ErrGuardUnavailable) {
+		t.Errorf("Revoke over a list = %v; want ErrGuardUnavailable", err)
+	}
+	if got, err := g.RevokedAt(ctx, "k"); !errors.Is(err, cookiesession.ErrGuardUnavailable) {
+		t.Errorf("RevokedAt over a list = %v, %v; want ErrGuardUnavailable", got, err)
+	}
+}
+
+// TestPrefixesSeparate checks that Guards with different prefixes on one
+// Redis share nothing, and that the default prefix is DefaultPrefix.
+func TestPrefixesSeparate(t *testing.T) {
+	srv := redistest.Start(t)
+	c := srv.Client(t)
+	ctx := context.Background()
+	a, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(c, WithPrefix("other-app:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []*Guard{a, b} {
+		if first, err := g.Consume(ctx, "k", time.Minute); err != nil || !first {
+			t.Fatalf("first Consume through prefix %q = %v, %v; want true", g.prefix, first, err)
+		}
+	}
+	for _, want := range []string{DefaultPrefix + "once:k", "other-app:once:k"} {
+		if n := c.Exists(ctx, want).Val(); n != 1 {
+			t.Errorf("Redis key %q missing", want)
+		}
+	}
+}
