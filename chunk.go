@@ -80,6 +80,8 @@ type cookieSet struct {
 	chunks  [maxChunks]string
 	present uint32 // bit i: NAME.i was sent
 	size    int    // bytes of the chunks NAME.1 and up
+	// expiredOK opens sessions past their deadline (DecodeCookiesExpired).
+	expiredOK bool
 }
 
 func (c *Codec) add(cs *cookieSet, name, value string) {
@@ -145,7 +147,7 @@ func (c *Codec) openSet(ctx context.Context, cs *cookieSet, st *state) (opened b
 	for _, first := range cs.first {
 		v, jerr := c.join(cs, first)
 		if jerr == nil {
-			jerr = c.open(ctx, st, v)
+			jerr = c.open(ctx, st, v, cs.expiredOK)
 		}
 		if jerr == nil {
 			return true, nil

@@ -184,7 +184,7 @@ func lgUnseal(t testing.TB, c *Codec, v string) []byte {
 		t.Fatalf("key %q is not in the keyring", id)
 	}
 	var buf []byte
-	plain, err := unseal(k, c.namePipe, sealed, &buf)
+	plain, _, err := unseal(k, c.namePipe, sealed, &buf, nil)
 	if err != nil {
 		t.Fatalf("unseal: %v", err)
 	}

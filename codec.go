@@ -67,6 +67,11 @@ var (
 	// Config.Verify, Config.NotBefore or Config.Guard's revocations. It
 	// wraps ErrExpired: a revoked session is treated as an expired one.
 	ErrRevoked = fmt.Errorf("%w: revoked", ErrExpired)
+	// ErrUnencodable means a value set in the session (or a flash message)
+	// could not be encoded with msgpack, or breaks the limits FORMAT.md §4
+	// sets, so the session cannot be sealed. Session.Err reports it at
+	// once, Encode when sealing.
+	ErrUnencodable = errors.New("cookiesession: value cannot be encoded")
 )
 
 // sessionError is what every failure returns: a sentinel kind, a reason for
@@ -167,12 +172,24 @@ type Config struct {
 
 	// Size.
 
-	// Compress deflates the payload before sealing when that makes it
-	// shorter. Off by default: compressing secrets next to data an
-	// attacker controls can leak the secrets through the cookie's length
-	// (see SECURITY.md). Cookies are opened whether or not they were
-	// compressed, so turning it on or off logs nobody out.
+	// Compress deflates the session's data and flashes before sealing
+	// when that makes the cookie shorter. Off by default: with it, anyone
+	// who can set one value in a session and observe the cookie's length
+	// can learn, a guess at a time, every other value and flash in the
+	// same session (a token under another key included). The session ID,
+	// times and expiry policy are sealed outside the compressed stream, so
+	// they do not leak this way (see SECURITY.md). Cookies are opened
+	// whether or not they were compressed, so turning it on or off logs
+	// nobody out.
 	Compress bool
+	// RejectV1 refuses cookies sealed in wire format v1 (before key IDs
+	// were bound into the keys; FORMAT.md §1) as ErrInvalid. Off, a v1
+	// cookie still opens, and Middleware reseals it as v2 the next time
+	// it serves it, so an upgrade logs nobody out. Turn it on once MaxAge
+	// (or the longest custom expiry in use) has passed since the upgrade:
+	// until then a v1 cookie sealed by a key with the same secret under
+	// another ID, in any keyring, opens here if relabelled.
+	RejectV1 bool
 	// MaxCookies is how many cookies one session may span: a sealed value
 	// longer than one cookie is split over NAME, NAME.1, NAME.2, ... each
 	// within MaxLength. Default 1, at most 16.
@@ -189,6 +206,17 @@ type Config struct {
 	// and never the value) and changes that could not be saved. Default
 	// slog.Default().
 	Logger *slog.Logger
+	// OnError, if set, receives what the middleware would otherwise log:
+	// why the request's session cookie did not open (the error wraps
+	// ErrInvalid, ErrExpired, ErrUnknownKey or ErrTooLarge) and why a
+	// changed session could not be saved (ErrTooLarge, or a value msgpack
+	// cannot encode). It is called once per error, when the response
+	// commits: just before its header goes out, outside the session's lock,
+	// with the writer under the middleware. If the handler returned without
+	// writing, OnError may write the whole response (a 500 page, say);
+	// otherwise the status is already chosen and it may only add headers.
+	// Codec.CommitResponse calls it too, with its w and r.
+	OnError func(w http.ResponseWriter, r *http.Request, err error)
 }
 
 // A Codec seals sessions into cookie values and opens them again. It is
@@ -206,9 +234,11 @@ type Codec struct {
 	attrs     string // "; Path=/; HttpOnly; Secure; SameSite=Lax" and the like
 	refresh   float64
 	logger    *slog.Logger
+	onError   func(http.ResponseWriter, *http.Request, error)
 	verify    func(*Session) error
 	notBefore atomic.Int64 // Unix seconds; 0 = none
 	compress  bool
+	rejectV1  bool
 	chunks    int       // Config.MaxCookies
 	bufs      sync.Pool // of *[]byte scratch space
 	guard     guardConfig
@@ -265,9 +295,11 @@ func NewCodec(cfg Config) (*Codec, error) {
 	}
 	c.refresh = cfg.RefreshAfter
 	c.logger = cfg.Logger
+	c.onError = cfg.OnError
 	c.verify = cfg.Verify
 	c.SetNotBefore(cfg.NotBefore)
 	c.compress = cfg.Compress
+	c.rejectV1 = cfg.RejectV1
 	switch {
 	case cfg.MaxCookies < 0 || cfg.MaxCookies > maxChunks:
 		return nil, fmt.Errorf("cookiesession: MaxCookies %d is outside [1, %d]", cfg.MaxCookies, maxChunks)
@@ -311,8 +343,10 @@ func (c *Codec) unixNow() int64 { return c.now().Unix() }
 // so the caller deletes the cookie (Django's rule too). So does a session
 // whose expiry has already passed. A value that would not fit in
 // Config.MaxCookies cookies of Config.MaxLength is an ErrTooLarge error that
-// names the largest keys. With MaxCookies > 1 the value may be longer than
-// one cookie: send it with Codec.Cookies, which splits it.
+// names the largest keys. A value that could not be encoded when it was set
+// is an ErrUnencodable error that names its key (see Session.Err). With
+// MaxCookies > 1 the value may be longer than one cookie: send it with
+// Codec.Cookies, which splits it.
 func (c *Codec) Encode(s *Session) (string, error) {
 	if s == nil {
 		return "", errors.New("cookiesession: Encode of a nil *Session")
@@ -337,17 +371,8 @@ func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error)
 	if deadline <= now {
 		return "", 0, nil
 	}
-	// A value that did not encode when it was set has no msgpack form;
-	// encoding it again gives the reason (rare, so not kept per entry).
-	for i := range s.entries {
-		if e := &s.entries[i]; e.raw == nil {
-			return "", 0, fmt.Errorf("cookiesession: value of key %q: %w", e.key, whyNotEncoded(e.val))
-		}
-	}
-	for i := range s.flashes {
-		if s.flashes[i].raw == nil {
-			return "", 0, fmt.Errorf("cookiesession: flash message: %w", whyNotEncoded(s.flashes[i].val))
-		}
+	if err := s.valueErr(); err != nil {
+		return "", 0, err
 	}
 	if s.mode != expiryBrowserClose {
 		maxAge = deadline - now
@@ -387,14 +412,16 @@ func (c *Codec) Decode(value string) (*Session, error) {
 		return c.New(), nil
 	}
 	s := &Session{c: c}
-	if err := c.open(context.Background(), &s.state, value); err != nil {
+	if err := c.open(context.Background(), &s.state, value, false); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// open fills st from value.
-func (c *Codec) open(ctx context.Context, st *state, value string) (err error) {
+// open fills st from value. With expiredOK a session past its deadline opens
+// too (DecodeExpired): every other check still applies. ctx bounds the
+// Guard's revocation check.
+func (c *Codec) open(ctx context.Context, st *state, value string, expiredOK bool) (err error) {
 	defer func() {
 		// Defence in depth: the payload was checked before any decoder saw
 		// it, but a panic must never escape to the caller.
@@ -420,20 +447,25 @@ func (c *Codec) open(ctx context.Context, st *state, value string) (err error) {
 	}
 	bp := c.getBuf()
 	defer c.bufs.Put(bp)
-	plain, err := unseal(k, c.namePipe, sealed, bp)
+	v1 := k.v1
+	if c.rejectV1 {
+		v1 = nil
+	}
+	plain, legacy, err := unseal(k, c.namePipe, sealed, bp, v1)
 	if err != nil {
 		return err
 	}
-	if plain, err = inflate(plain); err != nil {
+	if plain, err = inflate(plain, legacy); err != nil {
 		return err
 	}
 	if err := checkPayload(plain); err != nil {
 		return invalid("payload is not acceptable msgpack", err)
 	}
-	if err := c.parse(st, plain, c.unixNow()); err != nil {
+	if err := c.parse(st, plain, c.unixNow(), legacy, expiredOK); err != nil {
 		return err
 	}
 	st.keyID = id
+	st.legacy = legacy
 	return c.revoked(ctx, st)
 }
 
@@ -505,9 +537,11 @@ func (c *Codec) seal(k *sealKey, payload []byte, now int64, bp *[]byte) (string,
 	return unsafe.String(unsafe.SliceData(out), len(out)), nil
 }
 
-// unseal verifies and decrypts the securecookie part of a value. The
-// plaintext it returns is freshly allocated: the session keeps it.
-func unseal(k *sealKey, namePipe []byte, value string, bp *[]byte) ([]byte, error) {
+// unseal verifies and decrypts the securecookie part of a value with k's
+// keys or, if their MAC fails and v1 is not nil, with v1's (then legacy is
+// true). The plaintext it returns is freshly allocated: the session keeps
+// it.
+func unseal(k *sealKey, namePipe []byte, value string, bp *[]byte, v1 *sealKey) (plain []byte, legacy bool, err error) {
 	// Scratch: the value, its decoding (mid), and the decoding of mid's
 	// inner part, each shorter than the one before.
 	n := len(value)
@@ -516,46 +550,56 @@ func unseal(k *sealKey, namePipe []byte, value string, bp *[]byte) ([]byte, erro
 	src := append(buf[:0], value...)
 	mid, err := decodeStrict(buf[n:n], src)
 	if err != nil {
-		return nil, invalid("value is not canonical base64", err)
+		return nil, false, invalid("value is not canonical base64", err)
 	}
 	// mid is "timestamp|base64(iv||ciphertext)|mac"; the MAC may hold any
 	// byte, so it is found by its length, not by a separator.
 	if len(mid) < macLen+4 {
-		return nil, invalid("value too short", nil)
+		return nil, false, invalid("value too short", nil)
 	}
 	mac := mid[len(mid)-macLen:]
 	signed := mid[:len(mid)-macLen-1]
 	if mid[len(mid)-macLen-1] != '|' {
-		return nil, invalid("malformed value", nil)
+		return nil, false, invalid("malformed value", nil)
 	}
 	bar := indexByte(signed, '|')
 	if bar < 0 {
-		return nil, invalid("malformed value", nil)
+		return nil, false, invalid("malformed value", nil)
 	}
-	h := k.mac()
-	h.Write(namePipe)
-	h.Write(signed)
 	// The MAC is summed into the CTR scratch at the end of buf, unused
 	// until decryption: a local array would escape through hash.Hash.
-	ok := hmac.Equal(h.Sum(buf[len(buf)-ctrScratch:][:0]), mac)
-	k.putMAC(h)
-	if !ok {
-		return nil, invalid("MAC does not verify (tampered, another cookie name, or another key)", nil)
+	scratch := buf[len(buf)-ctrScratch:]
+	if !verifyMAC(k, namePipe, signed, mac, scratch) {
+		if v1 == nil || !verifyMAC(v1, namePipe, signed, mac, scratch) {
+			return nil, false, invalid("MAC does not verify (tampered, another cookie name, or another key)", nil)
+		}
+		k, legacy = v1, true
 	}
 	if !canonicalTimestamp(signed[:bar]) {
-		return nil, invalid("malformed timestamp", nil)
+		return nil, false, invalid("malformed timestamp", nil)
 	}
 	inner := signed[bar+1:]
 	ivct, err := decodeStrict(mid[len(mid):len(mid)], inner)
 	if err != nil {
-		return nil, invalid("ciphertext is not canonical base64", err)
+		return nil, false, invalid("ciphertext is not canonical base64", err)
 	}
 	if len(ivct) <= aesBlock {
-		return nil, invalid("ciphertext too short", nil)
+		return nil, false, invalid("ciphertext too short", nil)
 	}
-	plain := make([]byte, len(ivct)-aesBlock)
-	xorCTR(k.block, ivct[:aesBlock], plain, ivct[aesBlock:], buf[len(buf)-ctrScratch:])
-	return plain, nil
+	plain = make([]byte, len(ivct)-aesBlock)
+	xorCTR(k.block, ivct[:aesBlock], plain, ivct[aesBlock:], scratch)
+	return plain, legacy, nil
+}
+
+// verifyMAC reports, in constant time, whether mac is k's HMAC of
+// namePipe || signed. scratch receives the computed MAC.
+func verifyMAC(k *sealKey, namePipe, signed, mac, scratch []byte) bool {
+	h := k.mac()
+	h.Write(namePipe)
+	h.Write(signed)
+	ok := hmac.Equal(h.Sum(scratch[:0]), mac)
+	k.putMAC(h)
+	return ok
 }
 
 const (
@@ -662,14 +706,6 @@ func (c *Codec) readIV(iv []byte) error {
 	}
 	rand.Read(iv) // never fails since Go 1.24
 	return nil
-}
-
-// whyNotEncoded says why v had no msgpack form when it was set.
-func whyNotEncoded(v any) error {
-	if _, err := encodeValue(v); err != nil {
-		return err
-	}
-	return fmt.Errorf("%T did not encode when it was set", v) // it changed since
 }
 
 // largestKeys names the three biggest values, to say what grew.

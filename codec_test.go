@@ -76,8 +76,9 @@ func wfHKDF(secret []byte, info string) []byte {
 	return exp.Sum(nil) // T(1): exactly the 32 bytes asked for
 }
 
+// wfDerive derives k's format v2 keys, bound to its ID (FORMAT.md §1).
 func wfDerive(k Key) (hashKey, blockKey []byte) {
-	return wfHKDF(k.Secret, "cookiesession/v1 hmac-sha256"), wfHKDF(k.Secret, "cookiesession/v1 aes-256")
+	return wfHKDF(k.Secret, "cookiesession/v2 hmac-sha256\x00"+k.ID), wfHKDF(k.Secret, "cookiesession/v2 aes-256\x00"+k.ID)
 }
 
 // wfSecureCookie is securecookie set up as FORMAT.md says: the derived keys,
@@ -358,10 +359,10 @@ func TestKeyDerivation(t *testing.T) {
 		sk := kr.load().primary
 		hashKey, blockKey := wfDerive(k)
 		if !bytes.Equal(sk.hashKey, hashKey) {
-			t.Errorf("key %s: hashKey %x, want HKDF-SHA256(secret, \"\", %q) = %x", k.ID, sk.hashKey, hkdfInfoHMAC, hashKey)
+			t.Errorf("key %s: hashKey %x, want HKDF-SHA256(secret, \"\", %q) = %x", k.ID, sk.hashKey, hkdfInfoHMAC+k.ID, hashKey)
 		}
 		if !bytes.Equal(sk.blockKey, blockKey) {
-			t.Errorf("key %s: blockKey %x, want HKDF-SHA256(secret, \"\", %q) = %x", k.ID, sk.blockKey, hkdfInfoAES, blockKey)
+			t.Errorf("key %s: blockKey %x, want HKDF-SHA256(secret, \"\", %q) = %x", k.ID, sk.blockKey, hkdfInfoAES+k.ID, blockKey)
 		}
 		if bytes.Equal(hashKey, blockKey) || bytes.Equal(hashKey, k.Secret[:32]) || bytes.Equal(blockKey, k.Secret[:32]) {
 			t.Errorf("key %s: derived keys are not independent", k.ID)

@@ -3,6 +3,8 @@ package cookiesession
 import (
 	"bytes"
 	"compress/flate"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"runtime"
 	"strings"
@@ -109,10 +111,12 @@ func lgRawDeflate(t testing.TB, p []byte, level int) []byte {
 }
 
 // TestCompress_BombIsCheap: a sealed, genuine cookie whose payload inflates
-// to 10 MB of zeros is ErrInvalid, and opening it allocates under 1 MiB.
+// to 10 MB of zeros (after a valid envelope head) is ErrInvalid, and
+// opening it allocates under 1 MiB.
 func TestCompress_BombIsCheap(t *testing.T) {
 	var b bytes.Buffer
 	b.WriteByte(compressedMarker)
+	b.Write(append([]byte{0x90 | envelopeFields}, wfCat(wfFields()[:7]...)...)) // the head
 	w, _ := flate.NewWriter(&b, flate.BestCompression)
 	zeros := make([]byte, 64<<10)
 	for i := 0; i < (10<<20)/len(zeros); i++ {
@@ -227,6 +231,57 @@ func TestCompress_MalformedStreams(t *testing.T) {
 		s, err := c.Decode(lgSealRaw(t, c, p))
 		if !errors.Is(err, ErrInvalid) || s != nil {
 			t.Errorf("%s: %v, %v; want ErrInvalid", name, s, err)
+		}
+	}
+}
+
+// TestCompress_SessionIDOutsideTheWindow: with Compress, the cookie's
+// length does not depend on whether a value an attacker sets matches the
+// session ID, because the ID is sealed outside the DEFLATE stream: two
+// sessions that differ only in their ID, one of them equal to the
+// attacker's value, give cookies of the same length. Values inside the
+// session are another matter (SECURITY.md): the same measurement tells
+// whether the attacker's value matches a token stored under another key,
+// which shows the measurement can see a match.
+func TestCompress_SessionIDOutsideTheWindow(t *testing.T) {
+	k := wfKey("k1")
+	c := wfCodec(t, "session", Config{Keys: wfKeyring(t, k), Compress: true})
+	random := func(n int) []byte {
+		b := make([]byte, n)
+		if _, err := rand.Read(b); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	length := func(id []byte, data map[string]any) int {
+		s := c.New()
+		s.mu.Lock()
+		copy(s.id[:], id)
+		s.hasID = true
+		s.mu.Unlock()
+		for key, v := range data {
+			s.Set(key, v)
+		}
+		v := mustEncode(t, c, s)
+		_, sealed, _ := strings.Cut(v, ".")
+		var buf []byte
+		plain, _, err := unseal(c.keys.load().primary, c.namePipe, sealed, &buf, nil)
+		if err != nil || plain[0] != compressedMarker {
+			t.Fatalf("cookie not compressed (%v)", err)
+		}
+		return len(v)
+	}
+	for range 20 {
+		id, other := random(sessionIDLen), random(sessionIDLen)
+		token := hex.EncodeToString(random(16))
+		data := func(guess string) map[string]any {
+			return map[string]any{"user": "alice", "csrf": token, "note": guess, "pad": strings.Repeat("ab", 40)}
+		}
+		if match, miss := length(id, data(string(id))), length(other, data(string(id))); match != miss {
+			t.Fatalf("a value equal to the session ID gives a cookie of %d bytes, a different ID %d", match, miss)
+		}
+		if match, miss := length(id, data(token)), length(id, data(hex.EncodeToString(random(16)))); match >= miss {
+			t.Fatalf("guessing the csrf token: match %d bytes, miss %d; the measurement sees no match", match, miss)
 		}
 	}
 }

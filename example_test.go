@@ -186,8 +186,8 @@ func ExampleParseKeys() {
 	// cookiesession: key "new": secret is 5 bytes, want at least 32
 }
 
-// Values come back from a cookie as msgpack decodes them; Get converts them
-// to the type asked for when the value fits exactly.
+// The untyped Get returns every integer as int64, before and after a round
+// trip; Get[T] converts to the type asked for when the value fits exactly.
 func ExampleGet() {
 	key, _ := cookiesession.GenerateKey("k1")
 	keys, _ := cookiesession.NewKeyring(key)
@@ -211,7 +211,7 @@ func ExampleGet() {
 	fmt.Println(when.UTC(), ok)
 	fmt.Println(cookiesession.GetOr(s, "missing", "default"))
 	// Output:
-	// Get: 300 (uint16)
+	// Get: 300 (int64)
 	// 300 true
 	// 0 false
 	// 300 true

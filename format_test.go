@@ -13,6 +13,7 @@ package cookiesession
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -26,6 +27,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/securecookie"
 )
 
 var wfUpdate = flag.Bool("update", false, "rewrite testdata/vectors.json and the fuzz seed corpus under testdata/fuzz")
@@ -33,9 +36,45 @@ var wfUpdate = flag.Bool("update", false, "rewrite testdata/vectors.json and the
 const wfVectorsPath = "testdata/vectors.json"
 
 type wfVectorFile struct {
-	Comment string         `json:"comment"`
-	Vectors []wfVector     `json:"vectors"`
-	Rejects []wfVectorFail `json:"rejects"`
+	Comment string           `json:"comment"`
+	Vectors []wfVector       `json:"vectors"`
+	Legacy  []wfLegacyVector `json:"legacy_v1"`
+	Accepts []wfVectorOpen   `json:"accepts"`
+	Rejects []wfVectorFail   `json:"rejects"`
+	Keys    []wfKeysVector   `json:"keys"`
+}
+
+// wfVectorOpen is a cookie no Encode writes that a reader must still open:
+// a hand-made envelope sealed under the named vector's key, cookie name,
+// clock and IV, and what it opens to.
+type wfVectorOpen struct {
+	Name       string   `json:"name"`
+	Vector     string   `json:"vector"`
+	PayloadHex string   `json:"payload_hex"`
+	Cookie     string   `json:"cookie"`
+	KeysHex    []string `json:"keys_hex"` // the data keys, in order, as hex bytes
+	Flashes    int      `json:"flashes"`
+}
+
+// wfKeysVector is the text form of a keyring (ParseKeys), and either the
+// keys it holds, primary first, or "error": true.
+type wfKeysVector struct {
+	Name       string   `json:"name"`
+	Text       string   `json:"text"`
+	IDs        []string `json:"ids,omitempty"`
+	SecretsHex []string `json:"secrets_hex,omitempty"`
+	Error      bool     `json:"error,omitempty"`
+}
+
+// wfLegacyVector is a vector sealed in wire format v1, for readers that
+// accept v1 cookies while migrating: the inputs of the named vector, the v1
+// keys, the version 1 envelope, and the cookie.
+type wfLegacyVector struct {
+	Vector      string `json:"vector"`
+	HashKeyHex  string `json:"hash_key_hex"`
+	BlockKeyHex string `json:"block_key_hex"`
+	PayloadHex  string `json:"payload_hex"`
+	Cookie      string `json:"cookie"`
 }
 
 type wfVector struct {
@@ -85,11 +124,12 @@ type wfTyped struct {
 }
 
 type wfVectorFail struct {
-	Name   string `json:"name"`
-	Vector string `json:"vector"` // whose key, cookie name and config to use
-	Now    int64  `json:"now"`
-	Cookie string `json:"cookie"`
-	Error  string `json:"error"` // ErrInvalid, ErrExpired, ErrUnknownKey, ErrTooLarge
+	Name     string `json:"name"`
+	Vector   string `json:"vector"` // whose key, cookie name and config to use
+	RejectV1 bool   `json:"reject_v1,omitempty"`
+	Now      int64  `json:"now"`
+	Cookie   string `json:"cookie"`
+	Error    string `json:"error"` // ErrInvalid, ErrExpired, ErrUnknownKey, ErrTooLarge
 }
 
 func (tv wfTyped) goValue(tb testing.TB) any {
@@ -306,6 +346,20 @@ func wfComplete(tb testing.TB, v wfVector) wfVector {
 	return v
 }
 
+// wfCompleteLegacy seals the session of vector v in format v1.
+func wfCompleteLegacy(tb testing.TB, v wfVector) wfLegacyVector {
+	tb.Helper()
+	key := Key{ID: v.KeyID, Secret: wfMustHex(tb, v.SecretHex)}
+	hashKey, blockKey := wfDeriveV1(key)
+	payload := wfV1Payload(tb, wfMustHex(tb, v.PayloadHex))
+	return wfLegacyVector{
+		Vector:     v.Name,
+		HashKeyHex: hex.EncodeToString(hashKey), BlockKeyHex: hex.EncodeToString(blockKey),
+		PayloadHex: hex.EncodeToString(payload),
+		Cookie:     wfSealV1(key, v.CookieName, v.Now, wfMustHex(tb, v.IVHex), payload),
+	}
+}
+
 // wfVectorRejects derives refusals from the first two vectors.
 func wfVectorRejects(tb testing.TB, vs []wfVector) []wfVectorFail {
 	tb.Helper()
@@ -321,17 +375,179 @@ func wfVectorRejects(tb testing.TB, vs []wfVector) []wfVectorFail {
 		return s[:i] + string(c) + s[i+1:]
 	}
 	other := vs[1]
+	key := Key{ID: v.KeyID, Secret: wfMustHex(tb, v.SecretHex)}
+	iv, payload := wfMustHex(tb, v.IVHex), wfMustHex(tb, v.PayloadHex)
+	h2, b2 := wfDerive(Key{ID: "k2", Secret: key.Secret})
+	relabelled := v.KeyID + "." + wfRefSeal(h2, b2, v.CookieName, v.Now, iv, payload)
+	v1Envelope := v.KeyID + "." + wfRefSeal(hashKey, wfMustHex(tb, v.BlockKeyHex), v.CookieName, v.Now, iv, wfV1Payload(tb, payload))
 	return []wfVectorFail{
-		{"one character changed in the MAC", v.Name, v.Now, flip(v.Cookie, len(v.Cookie)-5), "ErrInvalid"},
-		{"one character changed in the ciphertext", v.Name, v.Now, flip(v.Cookie, len(v.Cookie)/2), "ErrInvalid"},
-		{"line break inserted (securecookie accepts)", v.Name, v.Now, v.Cookie[:20] + "\n" + v.Cookie[20:], "ErrInvalid"},
-		{"padding changed", v.Name, v.Now, wfChangePadding(v.Cookie), "ErrInvalid"},
-		{"timestamp with a leading zero, MAC recomputed (securecookie accepts)", v.Name, v.Now, id + "." + wfFrame(hashKey, v.CookieName, "0"+ts, inner), "ErrInvalid"},
-		{"sealed for another cookie name", other.Name, other.Now, other.KeyID + "." + sealed, "ErrInvalid"},
-		{"a key the keyring does not hold", v.Name, v.Now, "k9." + sealed, "ErrUnknownKey"},
-		{"opened at the deadline", v.Name, v.SealedExpires, v.Cookie, "ErrExpired"},
-		{"sealed more than 60 s ahead of the reader's clock", v.Name, v.Now - 61, v.Cookie, "ErrInvalid"},
-		{"longer than MaxLength", v.Name, v.Now, v.KeyID + "." + strings.Repeat("A", 4096), "ErrTooLarge"},
+		{Name: "sealed under key ID k2 with the same secret, relabelled k1", Vector: v.Name, Now: v.Now, Cookie: relabelled, Error: "ErrInvalid"},
+		{Name: "version 1 envelope under v2 keys", Vector: v.Name, Now: v.Now, Cookie: v1Envelope, Error: "ErrInvalid"},
+		{Name: "version 2 envelope under v1 keys", Vector: v.Name, Now: v.Now, Cookie: wfSealV1(key, v.CookieName, v.Now, iv, payload), Error: "ErrInvalid"},
+		{Name: "v1 cookie, reader with RejectV1", Vector: v.Name, RejectV1: true, Now: v.Now, Cookie: wfCompleteLegacy(tb, v).Cookie, Error: "ErrInvalid"},
+		{Name: "one character changed in the MAC", Vector: v.Name, Now: v.Now, Cookie: flip(v.Cookie, len(v.Cookie)-5), Error: "ErrInvalid"},
+		{Name: "one character changed in the ciphertext", Vector: v.Name, Now: v.Now, Cookie: flip(v.Cookie, len(v.Cookie)/2), Error: "ErrInvalid"},
+		{Name: "line break inserted (securecookie accepts)", Vector: v.Name, Now: v.Now, Cookie: v.Cookie[:20] + "\n" + v.Cookie[20:], Error: "ErrInvalid"},
+		{Name: "padding changed", Vector: v.Name, Now: v.Now, Cookie: wfChangePadding(v.Cookie), Error: "ErrInvalid"},
+		{Name: "timestamp with a leading zero, MAC recomputed (securecookie accepts)", Vector: v.Name, Now: v.Now, Cookie: id + "." + wfFrame(hashKey, v.CookieName, "0"+ts, inner), Error: "ErrInvalid"},
+		{Name: "sealed for another cookie name", Vector: other.Name, Now: other.Now, Cookie: other.KeyID + "." + sealed, Error: "ErrInvalid"},
+		{Name: "a key the keyring does not hold", Vector: v.Name, Now: v.Now, Cookie: "k9." + sealed, Error: "ErrUnknownKey"},
+		{Name: "opened at the deadline", Vector: v.Name, Now: v.SealedExpires, Cookie: v.Cookie, Error: "ErrExpired"},
+		{Name: "sealed more than 60 s ahead of the reader's clock", Vector: v.Name, Now: v.Now - 61, Cookie: v.Cookie, Error: "ErrInvalid"},
+		{Name: "longer than MaxLength", Vector: v.Name, Now: v.Now, Cookie: v.KeyID + "." + strings.Repeat("A", 4096), Error: "ErrTooLarge"},
+	}
+}
+
+// wfSealFor seals payload under vector v's key, cookie name, clock and IV.
+func wfSealFor(tb testing.TB, v wfVector, payload []byte) string {
+	tb.Helper()
+	return v.KeyID + "." + wfRefSeal(wfMustHex(tb, v.HashKeyHex), wfMustHex(tb, v.BlockKeyHex), v.CookieName, v.Now, wfMustHex(tb, v.IVHex), payload)
+}
+
+// wfTimestampValue is the envelope holding {"t": ts}, ts a timestamp
+// extension given whole.
+func wfTimestampValue(ts ...byte) []byte {
+	return wfWithValue(ts)
+}
+
+// wfVectorAccepts are the hand-made envelopes of FORMAT.md §3 that a reader
+// must open, sealed under v (whose clock must be wfNow, as wfFields'
+// times are).
+func wfVectorAccepts(tb testing.TB, v wfVector) []wfVectorOpen {
+	tb.Helper()
+	if v.Now != wfNow {
+		tb.Fatalf("vector %s: clock %d, want %d", v.Name, v.Now, wfNow)
+	}
+	ttls := wfWith(map[int][]byte{
+		wfData: wfCat([]byte{0x82}, wfStr("a"), []byte{1}, wfStr("b"), []byte{2}),
+		wfTTLs: wfCat([]byte{0x82}, wfStr("a"), wfU32(wfNow+100), wfStr("b"), wfU32(wfNow+200))})
+	specs := []struct {
+		name    string
+		payload []byte
+		keys    []string
+		flashes int
+	}{
+		{"envelope with neither data nor flashes", wfWith(map[int][]byte{wfData: {0x80}}), nil, 0},
+		{"invalid UTF-8 in a data key and in a string value", wfWith(map[int][]byte{wfData: wfCat([]byte{0x82}, wfStr("a"), wfStr("\xc3\x28"), wfStr("\xff\xfe"), []byte{1})}), []string{"a", "\xff\xfe"}, 0},
+		{"TTL entries in key order", ttls, []string{"a", "b"}, 0},
+		{"timestamp extension with 999999999 nanoseconds (8-byte form)", wfTimestampValue(0xd7, 0xff, 0xee, 0x6b, 0x27, 0xfc, 0x00, 0x00, 0x00, 0x00), []string{"a"}, 0},
+		{"non-minimal integers in the envelope", wfWith(map[int][]byte{wfVersion: wfI64(2), wfCreated: wfU64(wfNow - 100), wfDeadline: wfI64(wfNow + 3600)}), []string{"a"}, 0},
+		{"a flash and no data", wfWith(map[int][]byte{wfData: {0x80}, wfFlashes: wfCat([]byte{0x91}, wfStr("hi"))}), nil, 1},
+	}
+	var out []wfVectorOpen
+	for _, sp := range specs {
+		o := wfVectorOpen{Name: sp.name, Vector: v.Name, PayloadHex: hex.EncodeToString(sp.payload), Cookie: wfSealFor(tb, v, sp.payload), KeysHex: []string{}, Flashes: sp.flashes}
+		for _, k := range sp.keys {
+			o.KeysHex = append(o.KeysHex, hex.EncodeToString([]byte(k)))
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// wfPayloadRejects are hand-made envelopes of FORMAT.md §3 that a reader
+// must refuse, sealed under v (whose clock is wfNow).
+func wfPayloadRejects(tb testing.TB, v wfVector) []wfVectorFail {
+	tb.Helper()
+	ns := func(ext ...byte) []byte { return wfTimestampValue(ext...) }
+	specs := []struct {
+		name    string
+		payload []byte
+	}{
+		{"envelope created at 0", wfWith(map[int][]byte{wfCreated: {0x00}})},
+		{"envelope deadline 0", wfWith(map[int][]byte{wfDeadline: {0x00}})},
+		{"TTL at 0", wfWith(map[int][]byte{wfTTLs: wfCat([]byte{0x81}, wfStr("a"), []byte{0x00})})},
+		{"TTL entries out of key order", wfWith(map[int][]byte{
+			wfData: wfCat([]byte{0x82}, wfStr("a"), []byte{1}, wfStr("b"), []byte{2}),
+			wfTTLs: wfCat([]byte{0x82}, wfStr("b"), wfU32(wfNow+200), wfStr("a"), wfU32(wfNow+100))})},
+		{"data keys out of order", wfWith(map[int][]byte{wfData: wfCat([]byte{0x82}, wfStr("b"), []byte{1}, wfStr("a"), []byte{2})})},
+		{"timestamp extension with 10^9 nanoseconds (8-byte form)", ns(0xd7, 0xff, 0xee, 0x6b, 0x28, 0x00, 0x00, 0x00, 0x00, 0x00)},
+		{"timestamp extension with 10^9 nanoseconds (12-byte form)", ns(0xc7, 0x0c, 0xff, 0x3b, 0x9a, 0xca, 0x00, 0, 0, 0, 0, 0, 0, 0, 0)},
+		{"timestamp extension with 2^32-1 nanoseconds (12-byte form)", ns(0xc7, 0x0c, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0)},
+	}
+	var out []wfVectorFail
+	for _, sp := range specs {
+		out = append(out, wfVectorFail{Name: sp.name, Vector: v.Name, Now: v.Now, Cookie: wfSealFor(tb, v, sp.payload), Error: "ErrInvalid"})
+	}
+	id, _, inner, _ := wfParts(tb, v.Cookie)
+	out = append(out, wfVectorFail{Name: "timestamp \"0\" in the value, MAC recomputed", Vector: v.Name, Now: v.Now,
+		Cookie: id + "." + wfFrame(wfMustHex(tb, v.HashKeyHex), v.CookieName, "0", inner), Error: "ErrInvalid"})
+	return out
+}
+
+// wfKeysVectors are ParseKeys's inputs: FORMAT.md §1's text form.
+func wfKeysVectors(tb testing.TB) []wfKeysVector {
+	tb.Helper()
+	s1, s2 := wfMustHex(tb, wfSeq(0x00)), bytes.Repeat([]byte{0xfb}, 32) // s2 spells "-" and "_"
+	raw1, raw2 := base64.RawURLEncoding.EncodeToString(s1), base64.RawURLEncoding.EncodeToString(s2)
+	h1, h2 := hex.EncodeToString(s1), hex.EncodeToString(s2)
+	nonZeroBits := raw1[:len(raw1)-1] + string(raw1[len(raw1)-1]+1) // the last character's 2 unused bits
+	return []wfKeysVector{
+		{Name: "one key, unpadded (what FormatKeys writes)", Text: "k1:" + raw1, IDs: []string{"k1"}, SecretsHex: []string{h1}},
+		{Name: "one key, padded", Text: "k1:" + raw1 + "=", IDs: []string{"k1"}, SecretsHex: []string{h1}},
+		{Name: "two keys, the first is the primary, spaces around entries", Text: " 2024-06:" + raw2 + " ,\tk1:" + raw1 + "=\n", IDs: []string{"2024-06", "k1"}, SecretsHex: []string{h2, h1}},
+		{Name: "secret of 33 bytes", Text: "k_1:" + base64.RawURLEncoding.EncodeToString(append(bytes.Clone(s1), 0x20)), IDs: []string{"k_1"}, SecretsHex: []string{h1 + "20"}},
+		{Name: "Unicode white space around the text", Text: "\u00a0k1:" + raw1 + "\u2003", IDs: []string{"k1"}, SecretsHex: []string{h1}},
+		{Name: "empty text", Text: "  ", Error: true},
+		{Name: "space before the colon", Text: "k1 :" + raw1, Error: true},
+		{Name: "space after the colon", Text: "k1: " + raw1, Error: true},
+		{Name: "space inside the secret", Text: "k1:" + raw1[:20] + " " + raw1[20:], Error: true},
+		{Name: "wrong padding", Text: "k1:" + raw1 + "==", Error: true},
+		{Name: "non-zero padding bits", Text: "k1:" + nonZeroBits, Error: true},
+		{Name: "line break inside the secret", Text: "k1:" + raw1[:20] + "\n" + raw1[20:], Error: true},
+		{Name: "standard alphabet", Text: "k2:" + base64.RawStdEncoding.EncodeToString(s2), Error: true},
+		{Name: "secret of 31 bytes", Text: "k1:" + base64.RawURLEncoding.EncodeToString(s1[:31]), Error: true},
+		{Name: "no colon", Text: raw1, Error: true},
+		{Name: "empty entry after a comma", Text: "k1:" + raw1 + ",", Error: true},
+		{Name: "key ID with a dot", Text: "k.1:" + raw1, Error: true},
+		{Name: "key ID of 17 characters", Text: strings.Repeat("k", 17) + ":" + raw1, Error: true},
+		{Name: "duplicate key ID", Text: "k1:" + raw1 + ",k1:" + raw2, Error: true},
+		{Name: "one secret under two IDs", Text: "k1:" + raw1 + ",k2:" + raw1, Error: true},
+	}
+}
+
+// wfCheckKeys checks one text form against ParseKeys.
+func wfCheckKeys(t *testing.T, kv wfKeysVector) {
+	kr, err := ParseKeys(kv.Text)
+	if kv.Error {
+		if err == nil {
+			t.Fatalf("ParseKeys(%q) = %v, want an error", kv.Text, kr.IDs())
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("ParseKeys(%q): %v", kv.Text, err)
+	}
+	if !reflect.DeepEqual(kr.IDs(), kv.IDs) || kr.PrimaryID() != kv.IDs[0] || len(kv.SecretsHex) != len(kv.IDs) {
+		t.Fatalf("IDs %q (primary %q), want %q", kr.IDs(), kr.PrimaryID(), kv.IDs)
+	}
+	for i, id := range kv.IDs {
+		hashKey, _ := wfDerive(Key{ID: id, Secret: wfMustHex(t, kv.SecretsHex[i])})
+		if sk := kr.load().lookup(id); !bytes.Equal(sk.hashKey, hashKey) {
+			t.Errorf("key %q holds another secret than %s", id, kv.SecretsHex[i])
+		}
+	}
+}
+
+// wfCheckAccept checks a hand-made cookie that must open.
+func wfCheckAccept(t *testing.T, v wfVector, a wfVectorOpen) {
+	payload := wfMustHex(t, a.PayloadHex)
+	if ref := wfSealFor(t, v, payload); ref != a.Cookie {
+		t.Fatalf("reference sealer\n%s\nvector\n%s", ref, a.Cookie)
+	}
+	s, err := wfVectorCodec(t, v, v.Now).Decode(a.Cookie)
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	keys := []string{}
+	for _, k := range s.Keys() {
+		keys = append(keys, hex.EncodeToString([]byte(k)))
+		if _, ok := s.Get(k); !ok {
+			t.Errorf("key %q does not read back", k)
+		}
+	}
+	if !reflect.DeepEqual(keys, a.KeysHex) || len(s.Flashes()) != a.Flashes {
+		t.Errorf("keys %q and %d flashes, want %q and %d", keys, len(s.Flashes()), a.KeysHex, a.Flashes)
 	}
 }
 
@@ -352,7 +568,12 @@ func TestVectors(t *testing.T) {
 		for _, spec := range wfVectorSpecs() {
 			vf.Vectors = append(vf.Vectors, wfComplete(t, spec))
 		}
-		vf.Rejects = wfVectorRejects(t, vf.Vectors)
+		for _, v := range vf.Vectors {
+			vf.Legacy = append(vf.Legacy, wfCompleteLegacy(t, v))
+		}
+		vf.Accepts = wfVectorAccepts(t, vf.Vectors[0])
+		vf.Rejects = append(wfVectorRejects(t, vf.Vectors), wfPayloadRejects(t, vf.Vectors[0])...)
+		vf.Keys = wfKeysVectors(t)
 		out, err := json.MarshalIndent(vf, "", "  ")
 		if err != nil {
 			t.Fatal(err)
@@ -383,6 +604,33 @@ func TestVectors(t *testing.T) {
 		byName[v.Name] = v
 		t.Run(v.Name, func(t *testing.T) { wfCheckVector(t, v) })
 	}
+	if len(vf.Legacy) != len(vf.Vectors) {
+		t.Errorf("%d v1 vectors for %d vectors", len(vf.Legacy), len(vf.Vectors))
+	}
+	for _, l := range vf.Legacy {
+		t.Run("v1/"+l.Vector, func(t *testing.T) {
+			v, ok := byName[l.Vector]
+			if !ok {
+				t.Fatalf("v1 vector names vector %q", l.Vector)
+			}
+			wfCheckLegacy(t, v, l)
+		})
+	}
+	for _, a := range vf.Accepts {
+		t.Run("accept/"+a.Name, func(t *testing.T) {
+			v, ok := byName[a.Vector]
+			if !ok {
+				t.Fatalf("accept names vector %q", a.Vector)
+			}
+			wfCheckAccept(t, v, a)
+		})
+	}
+	for _, kv := range vf.Keys {
+		t.Run("keys/"+kv.Name, func(t *testing.T) { wfCheckKeys(t, kv) })
+	}
+	if len(vf.Accepts) < 6 || len(vf.Keys) < 20 {
+		t.Errorf("%d accepts and %d key texts", len(vf.Accepts), len(vf.Keys))
+	}
 	for _, r := range vf.Rejects {
 		t.Run("reject/"+r.Name, func(t *testing.T) {
 			v, ok := byName[r.Vector]
@@ -390,7 +638,9 @@ func TestVectors(t *testing.T) {
 			if !ok || !known {
 				t.Fatalf("reject names vector %q and error %q", r.Vector, r.Error)
 			}
-			s, err := wfVectorCodec(t, v, r.Now).Decode(r.Cookie)
+			c := wfVectorCodec(t, v, r.Now)
+			c.rejectV1 = r.RejectV1
+			s, err := c.Decode(r.Cookie)
 			if s != nil || !errors.Is(err, want) {
 				t.Fatalf("Decode = %v, %v; want nil, %s", s, err, r.Error)
 			}
@@ -502,6 +752,48 @@ func wfCheckVector(t *testing.T, v wfVector) {
 	}
 }
 
+// wfCheckLegacy checks a v1 vector against its v2 vector v: the v1 keys,
+// an envelope that differs from v's only in its version, the cookie
+// securecookie's algorithm makes of it under the v1 keys; and that the
+// library opens it to the same session as v's cookie, unless RejectV1.
+func wfCheckLegacy(t *testing.T, v wfVector, l wfLegacyVector) {
+	key := Key{ID: v.KeyID, Secret: wfMustHex(t, v.SecretHex)}
+	hashKey, blockKey := wfDeriveV1(key)
+	if hex.EncodeToString(hashKey) != l.HashKeyHex || hex.EncodeToString(blockKey) != l.BlockKeyHex {
+		t.Fatalf("v1 keys %x %x, vector says %s %s", hashKey, blockKey, l.HashKeyHex, l.BlockKeyHex)
+	}
+	payload := wfMustHex(t, l.PayloadHex)
+	if want := wfV1Payload(t, wfMustHex(t, v.PayloadHex)); !bytes.Equal(payload, want) {
+		t.Fatalf("v1 payload\n%x\nis not the v2 payload with version 1\n%x", payload, want)
+	}
+	if ref := wfSealV1(key, v.CookieName, v.Now, wfMustHex(t, v.IVHex), payload); ref != l.Cookie {
+		t.Fatalf("reference v1 sealer\n%s\nvector\n%s", ref, l.Cookie)
+	}
+	var got []byte
+	_, sealed, _ := strings.Cut(l.Cookie, ".")
+	sc := securecookie.New(hashKey, blockKey).SetSerializer(securecookie.NopEncoder{}).MaxAge(0).MaxLength(0)
+	if err := sc.Decode(v.CookieName, sealed, &got); err != nil || !bytes.Equal(got, payload) {
+		t.Fatalf("securecookie.Decode with the v1 keys = %x, %v; want the payload", got, err)
+	}
+	c := wfVectorCodec(t, v, v.Now)
+	o, err := c.Decode(l.Cookie)
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	want, err := c.Decode(v.Cookie)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wfSameSession(t, o, want)
+	if !o.legacy {
+		t.Error("v1 cookie not marked legacy")
+	}
+	c.rejectV1 = true
+	if o, err := c.Decode(l.Cookie); o != nil || !errors.Is(err, ErrInvalid) {
+		t.Errorf("with RejectV1: %v, %v; want ErrInvalid", o, err)
+	}
+}
+
 func wfMsgpack(tb testing.TB, v any) []byte {
 	tb.Helper()
 	b, err := encodeValue(v)
@@ -524,8 +816,8 @@ func TestVectorsDescribeTheFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := vf.Vectors[0]
-	// [1, bin8(16) ID, created, sealed, mode 0, arg 0, deadline, {"user_id": 42}, {}, []]
-	want := "9a" + "01" + "c410" + v.Session.IDHex +
+	// [2, bin8(16) ID, created, sealed, mode 0, arg 0, deadline, {"user_id": 42}, {}, []]
+	want := "9a" + "02" + "c410" + v.Session.IDHex +
 		fmt.Sprintf("ce%08x", v.Session.Created) + fmt.Sprintf("ce%08x", v.Now) + "00" + "00" +
 		fmt.Sprintf("ce%08x", v.Now+int64(DefaultMaxAge/time.Second)) +
 		"81" + "a7" + hex.EncodeToString([]byte("user_id")) + "2a" + "80" + "90"

@@ -36,14 +36,56 @@ func wfIsSentinel(err error) bool {
 }
 
 // wfDeflate is a compressed payload as Config.Compress makes it: the
-// marker byte, then raw DEFLATE.
+// marker byte, the envelope's head as is, then raw DEFLATE of the rest. A
+// payload that is not an envelope is deflated whole.
 func wfDeflate(p []byte) []byte {
+	head := wfHeadLen(p)
 	var b bytes.Buffer
 	b.WriteByte(compressedMarker)
+	b.Write(p[:head])
 	w, _ := flate.NewWriter(&b, flate.BestCompression)
-	w.Write(p)
+	w.Write(p[head:])
 	w.Close()
 	return b.Bytes()
+}
+
+// wfHeadLen is the length of an envelope's head (FORMAT.md §3: the array
+// header and fields 0 to 6, integers and a bin8), or 0 if p does not start
+// with one. It is written out here rather than taken from the library.
+func wfHeadLen(p []byte) int {
+	i := 0
+	size := func(c byte) int { // of one integer or array header, 0 if neither
+		switch {
+		case c <= 0x7f || c >= 0xe0 || c&0xf0 == 0x90:
+			return 1
+		case c == 0xcc || c == 0xd0:
+			return 2
+		case c == 0xcd || c == 0xd1 || c == 0xdc:
+			return 3
+		case c == 0xce || c == 0xd2 || c == 0xdd:
+			return 5
+		case c == 0xcf || c == 0xd3:
+			return 9
+		}
+		return 0
+	}
+	for field := -1; field < 7; field++ {
+		if i >= len(p) {
+			return 0
+		}
+		n := size(p[i])
+		if field == 1 { // the session ID, bin8
+			if p[i] != 0xc4 || i+1 >= len(p) {
+				return 0
+			}
+			n = 2 + int(p[i+1])
+		}
+		if n == 0 || i+n > len(p) {
+			return 0
+		}
+		i += n
+	}
+	return i
 }
 
 // wfPayloadSeeds are payloads worth starting from: valid envelopes of the

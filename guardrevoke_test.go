@@ -383,3 +383,29 @@ func TestGuard_UntouchedRequestCostsNoCall(t *testing.T) {
 		t.Errorf("goroutines %d -> %d", before, after)
 	}
 }
+
+// TestGuardRevoke_ThroughCommit: code that runs Codec.Load and Codec.Commit
+// instead of the middleware revokes the same way.
+func TestGuardRevoke_ThroughCommit(t *testing.T) {
+	c, _, _ := newGuardedCodec(t, Config{})
+	s := c.New()
+	s.Set("user", "alice")
+	old := c.Name() + "=" + sealCookie(t, c, s)
+
+	s = c.Load(context.Background(), old)
+	s.Renew()
+	ch, err := c.Commit(s, http.StatusOK)
+	if err != nil || len(ch.SetCookie) != 1 {
+		t.Fatalf("Commit = %+v, %v", ch, err)
+	}
+	if s := c.Load(context.Background(), old); s.Len() != 0 || !errors.Is(s.OpenError(), ErrRevoked) {
+		t.Fatalf("the cookie from before Renew: Len %d, OpenError %v; want empty and ErrRevoked", s.Len(), s.OpenError())
+	}
+	ck, err := http.ParseSetCookie(ch.SetCookie[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Load(context.Background(), ck.Name+"="+ck.Value); GetOr(s, "user", "") != "alice" {
+		t.Fatalf("the renewed cookie: %v", s.OpenError())
+	}
+}

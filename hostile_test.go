@@ -62,7 +62,7 @@ const (
 // {"a": 1}, no TTLs, no flashes.
 func wfFields() [][]byte {
 	return [][]byte{
-		{0x01},
+		{0x02},
 		append([]byte{0xc4, 16}, wfRepeat(16, 0xab)...),
 		wfU32(wfNow - 100),
 		wfU32(wfNow),
@@ -177,7 +177,8 @@ func wfHostilePayloads() []struct {
 		{"envelope of 0 fields", []byte{0x90}, "fields"},
 		{"envelope of 16 fields (array16)", wfEnv(append(wfFields(), []byte{0xc0}, []byte{0xc0}, []byte{0xc0}, []byte{0xc0}, []byte{0xc0}, []byte{0xc0})), ""},
 		{"envelope is a map", append([]byte{0x85}, valid[1:]...), ""},
-		{"version 2", wfWith(map[int][]byte{wfVersion: {0x02}}), "version"},
+		{"version 1 under v2 keys", wfWith(map[int][]byte{wfVersion: {0x01}}), "version"},
+		{"version 3", wfWith(map[int][]byte{wfVersion: {0x03}}), "version"},
 		{"version 0", wfWith(map[int][]byte{wfVersion: {0x00}}), "version"},
 		{"version -1", wfWith(map[int][]byte{wfVersion: {0xff}}), "version"},
 		{"version as a string", wfWith(map[int][]byte{wfVersion: wfStr("1")}), ""},
@@ -326,11 +327,11 @@ func TestEnvelopeLimitsAccepted(t *testing.T) {
 		{"map with scalar keys of every kind", wfWithValue([]byte{0x86, 0xc0, 0x01, 0xc3, 0x02, 0x07, 0x03, 0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 1, 0x04, 0xa1, 'k', 0x05, 0xca, 0x3f, 0x80, 0, 0, 0x06}), func(t *testing.T, s *Session) {
 			v, ok := s.Get("a")
 			m, isMap := v.(map[any]any)
-			if !ok || !isMap || len(m) != 6 || m[nil] != int8(1) || m[true] != int8(2) || m["k"] != int8(5) {
+			if !ok || !isMap || len(m) != 6 || m[nil] != int64(1) || m[true] != int64(2) || m[int64(7)] != int64(3) || m["k"] != int64(5) || m[1.0] != int64(6) {
 				t.Fatalf("map %#v", v)
 			}
 		}},
-		{"non-minimal envelope integers", wfWith(map[int][]byte{wfVersion: wfI64(1), wfMode: wfI64(0), wfArg: wfU64(0), wfCreated: wfI64(wfNow - 100), wfSealed: wfU64(wfNow), wfDeadline: wfI64(wfNow + 10)}), nil},
+		{"non-minimal envelope integers", wfWith(map[int][]byte{wfVersion: wfI64(2), wfMode: wfI64(0), wfArg: wfU64(0), wfCreated: wfI64(wfNow - 100), wfSealed: wfU64(wfNow), wfDeadline: wfI64(wfNow + 10)}), nil},
 		{"sealed 60 s in the future (the skew allowed)", wfWith(map[int][]byte{wfCreated: wfU32(wfNow), wfSealed: wfU32(wfNow + 60)}), nil},
 		{"created equal to sealed", wfWith(map[int][]byte{wfCreated: wfU32(wfNow)}), nil},
 		{"TTL in the past drops the key, session lives", wfWith(map[int][]byte{

@@ -16,25 +16,6 @@ import (
 // may make the server try to open.
 const maxCookieTries = 4
 
-type contextKey struct{}
-
-// FromContext returns the session of the request whose context is ctx.
-//
-// The session is opened from the request's cookie the first time one of its
-// methods is called, so a handler that never touches it costs nothing.
-//
-// FromContext panics if ctx does not come from a request that went through
-// Codec.Middleware: that is a wiring mistake, and a session that silently
-// dropped every change would hide it. With several Codec.Middleware in one chain,
-// FromContext returns the innermost one's session.
-func FromContext(ctx context.Context) *Session {
-	s, ok := ctx.Value(contextKey{}).(*Session)
-	if !ok {
-		panic("cookiesession: FromContext: no session in this context; wrap the handler with Codec.Middleware")
-	}
-	return s
-}
-
 // Middleware returns a handler that gives next a session through
 // FromContext and writes the session cookie on the response.
 //
@@ -54,20 +35,19 @@ func FromContext(ctx context.Context) *Session {
 //     carried a cookie: a deletion cookie;
 //   - Vary: Cookie, and Cache-Control: no-store with any Set-Cookie.
 //
-// A response with a 5xx status saves no changes (deletions still go out).
-// A cookie that is invalid, expired or sealed with an unknown key gives the
-// handler an empty session and, once the handler has touched the session,
-// is deleted; the event is logged with its reason, never with the cookie's
-// contents. If the request carries several cookies with the session's name,
+// A response with a 5xx status saves no changes (deletions still go out,
+// and so does the logout of a session flushed before the error). A cookie
+// that is invalid, expired or sealed with an unknown key gives the handler
+// an empty session and, once the handler has touched the session, is
+// deleted; the event goes to Config.OnError, or is logged with its reason,
+// never with the cookie's contents. Codec.Commit documents the same policy
+// for code without the middleware. If the request carries several cookies with the session's name,
 // the first one that opens is used (at most four are tried).
 func (c *Codec) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &sessionWriter{ResponseWriter: w, c: c}
-		sw.s.c = c
-		sw.s.header = r.Header["Cookie"]
-		sw.s.ctx = r.Context()
-		sw.s.unopened = true
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), contextKey{}, &sw.s)))
+		sw := &sessionWriter{ResponseWriter: w, r: r}
+		c.initSession(&sw.s, r.Context(), r.Header["Cookie"])
+		next.ServeHTTP(sw, r.WithContext(&sessionContext{Context: r.Context(), s: &sw.s}))
 		if !sw.committed {
 			sw.commit(http.StatusOK)
 			return
@@ -90,7 +70,7 @@ func (c *Codec) Middleware(next http.Handler) http.Handler {
 // The session lives inside it so that a request costs one allocation here.
 type sessionWriter struct {
 	http.ResponseWriter
-	c          *Codec
+	r          *http.Request
 	s          Session
 	committed  bool
 	setCookies [1]string // room for the usual single Set-Cookie header
@@ -102,75 +82,7 @@ func (w *sessionWriter) commit(status int) {
 		return
 	}
 	w.committed = true
-	s := &w.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.accessed {
-		return
-	}
-	h := w.ResponseWriter.Header()
-	addVary(h, "Cookie")
-	cookies, err := w.c.responseCookies(s, status, w.setCookies[:0])
-	s.modified = false
-	if err != nil {
-		w.c.log().LogAttrs(context.Background(), slog.LevelError,
-			"cookiesession: session not saved", slog.String("cookie", w.c.name), slog.String("error", err.Error()))
-		return
-	}
-	if len(cookies) > 0 {
-		if prev := h["Set-Cookie"]; len(prev) > 0 {
-			cookies = append(prev, cookies...)
-		}
-		h["Set-Cookie"] = cookies
-		addNoStore(h)
-	}
-}
-
-// responseCookies appends to out the Set-Cookie headers, if any, the
-// response carries for s: the sealed session (one cookie, or its chunks) and
-// deletions for every session cookie the request carried that is no longer
-// needed.
-func (c *Codec) responseCookies(s *Session, status int, out []string) ([]string, error) {
-	now := c.unixNow()
-	dropExpired(&s.entries, now)
-	empty := len(s.entries) == 0 && len(s.flashes) == 0
-	if !empty && (status >= 500 || !s.modified && !c.stale(s, now)) {
-		return nil, nil
-	}
-	used := 0 // cookies the sealed session takes
-	if !empty {
-		v, maxAge, err := c.encodeLocked(s)
-		if err != nil {
-			return nil, err
-		}
-		if v != "" { // "" when it expired while the handler ran
-			if c.cookiesFor(len(v)) == 1 {
-				out = append(out, c.setCookieHeader(c.name, v, maxAge))
-				used = 1
-			} else {
-				for i, p := range c.split(v) {
-					out = append(out, c.setCookieHeader(c.chunkName(i), p, maxAge))
-					used++
-				}
-			}
-		}
-	}
-	if used == 0 && s.hadCookie {
-		out = append(out, c.deletion().String())
-	}
-	for i := max(used, 1); i < maxChunks; i++ {
-		if s.chunksIn&(1<<i) != 0 {
-			ck := c.deletion()
-			ck.Name = c.chunkName(i)
-			out = append(out, ck.String())
-		}
-	}
-	if len(out) > 0 { // the old cookie is replaced or deleted
-		if err := c.guardCommit(s.ctx, s); err != nil {
-			c.logGuardCommit(s.ctx, err)
-		}
-	}
-	return out, nil
+	w.s.c.commitResponse(w.ResponseWriter, w.r, &w.s, status, w.setCookies[:0])
 }
 
 // setCookieHeader formats the Set-Cookie header for one session cookie. It
@@ -194,13 +106,13 @@ func (c *Codec) setCookieHeader(name, value string, maxAge int64) string {
 }
 
 // stale reports whether an unchanged session opened from a cookie should be
-// sealed again: its key is no longer the primary, or enough of its idle
-// window has passed that its deadline should slide.
+// sealed again: its key is no longer the primary, it is in wire format v1,
+// or enough of its idle window has passed that its deadline should slide.
 func (c *Codec) stale(s *Session, now int64) bool {
 	if s.sealed == 0 {
 		return false
 	}
-	if s.keyID != c.keys.PrimaryID() {
+	if s.keyID != c.keys.PrimaryID() || s.legacy {
 		return true
 	}
 	if s.mode == expiryAt {

@@ -10,8 +10,10 @@ import (
 
 // One-time values: a value that TakeOnce hands out once, whichever copy of
 // the cookie asks. The cookie carries the value and a random nonce next to
-// it; taking the value consumes (session ID, key, nonce) in Config.Guard,
-// which no replayed copy can undo.
+// it; taking the value consumes (key, nonce) in Config.Guard, which no
+// replayed copy can undo. The session ID is left out on purpose: Renew
+// keeps the value under a new ID, and a copy of the cookie from before
+// Renew must not be able to take it a second time.
 
 // onceNonceLen is the nonce's length: 128 random bits.
 const onceNonceLen = 16
@@ -77,7 +79,7 @@ func TakeOnce[T any](ctx context.Context, s *Session, key string) (T, error) {
 	ttl := time.Duration(deadline-c.unixNow()+maxClockSkew) * time.Second
 	gctx, cancel := c.guardContext(ctx)
 	defer cancel()
-	first, err := c.guard.g.Consume(gctx, c.guardKey("once", s.ID(), key, string(nonce)), ttl)
+	first, err := c.guard.g.Consume(gctx, c.guardKey("once", key, string(nonce)), ttl)
 	if err != nil {
 		return zero, guardErr("consume", err)
 	}

@@ -252,3 +252,24 @@ func TestTakeOnce_FailsClosed(t *testing.T) {
 		}
 	})
 }
+
+// TestTakeOnce_AcrossRenew: Renew keeps a one-time value under a new ID; a
+// copy of the cookie from before Renew (opened where nothing revoked its
+// ID: Decode, no commit) still cannot take it a second time.
+func TestTakeOnce_AcrossRenew(t *testing.T) {
+	c, _, _ := newGuardedCodec(t, Config{})
+	ctx := context.Background()
+	s := c.New()
+	s.SetOnce("code", "123456", time.Minute)
+	before := sealCookie(t, c, s)
+	renewed := openCookie(t, c, before)
+	renewed.Renew()
+	after := sealCookie(t, c, renewed)
+
+	if got, err := TakeOnce[string](ctx, openCookie(t, c, after), "code"); err != nil || got != "123456" {
+		t.Fatalf("TakeOnce after Renew = %q, %v", got, err)
+	}
+	if _, err := TakeOnce[string](ctx, openCookie(t, c, before), "code"); !errors.Is(err, ErrAlreadyUsed) {
+		t.Fatalf("TakeOnce from the cookie before Renew: %v, want ErrAlreadyUsed", err)
+	}
+}

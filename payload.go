@@ -15,9 +15,13 @@ import (
 // put through before the msgpack library decodes any of it.
 
 const (
-	payloadVersion = 1
-	envelopeFields = 10
-	sessionIDLen   = 16
+	// payloadVersion is the envelope's version: 2, sealed with keys bound
+	// to the key ID. Version 1 goes with format v1's keys and nothing
+	// else (FORMAT.md §1), so the two cannot be mixed.
+	payloadVersion   = 2
+	payloadVersionV1 = 1
+	envelopeFields   = 10
+	sessionIDLen     = 16
 
 	// maxValueDepth bounds the nesting of containers inside one value. The
 	// msgpack library recurses once per level, so an unbounded depth is a
@@ -167,6 +171,10 @@ func skipContainer(b []byte, i, n, depth int, isKey, isMap bool) (int, error) {
 	return i, nil
 }
 
+// skipExt skips a timestamp extension of size bytes whose type byte is
+// b[i]. The 8- and 12-byte forms carry nanoseconds, which must be below 10^9
+// as the msgpack spec requires: decoders would otherwise carry the excess
+// into the seconds, giving one instant two encodings.
 func skipExt(b []byte, i, size int) (int, error) {
 	if i >= len(b) {
 		return 0, errTruncated
@@ -174,7 +182,18 @@ func skipExt(b []byte, i, size int) (int, error) {
 	if int8(b[i]) != -1 {
 		return 0, fmt.Errorf("msgpack extension type %d is not accepted", int8(b[i]))
 	}
-	return skipBytes(b, i+1, size)
+	end, err := skipBytes(b, i+1, size)
+	if err != nil || size == 4 {
+		return end, err
+	}
+	nsec := binary.BigEndian.Uint32(b[i+1:])
+	if size == 8 {
+		nsec >>= 2 // the top 30 of 64 bits
+	}
+	if nsec >= 1e9 {
+		return 0, fmt.Errorf("msgpack timestamp with %d nanoseconds", nsec)
+	}
+	return end, nil
 }
 
 func skipBytes(b []byte, i, n int) (int, error) {
@@ -422,6 +441,20 @@ func (r *reader) value() []byte {
 	return r.take(end - r.i)
 }
 
+// envelopeHeadLen returns the length of the envelope's head in b: its
+// array header and fields 0 to 6, which hold the session ID and the times.
+// Format v2 never compresses them (see deflate).
+func envelopeHeadLen(b []byte) (int, error) {
+	r := reader{b: b}
+	r.length("envelope", 0x90)
+	r.int("version")
+	r.bin("session ID")
+	for range 5 { // created, sealed, mode, argument, deadline
+		r.int("envelope field")
+	}
+	return r.i, r.err
+}
+
 // appendPayload appends the envelope of s sealed at now with the given
 // deadline. The field order is FORMAT.md's.
 func (c *Codec) appendPayload(b []byte, s *Session, now, deadline int64) []byte {
@@ -461,14 +494,20 @@ func (c *Codec) appendPayload(b []byte, s *Session, now, deadline int64) []byte 
 }
 
 // parse fills st from an envelope that checkPayload accepted, and enforces
-// every deadline in it at now. Values keep pointing into plain.
-func (c *Codec) parse(st *state, plain []byte, now int64) error {
+// every deadline in it at now, except, with expiredOK (DecodeExpired), the
+// session's own. legacy says the envelope was sealed with format v1's keys,
+// so its version must be 1. Values keep pointing into plain.
+func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool) error {
+	want := int64(payloadVersion)
+	if legacy {
+		want = payloadVersionV1
+	}
 	r := reader{b: plain}
 	if n := r.length("envelope", 0x90); r.err == nil && n != envelopeFields {
 		return invalid(fmt.Sprintf("envelope has %d fields, want %d", n, envelopeFields), nil)
 	}
-	if v := r.int("version"); r.err == nil && v != payloadVersion {
-		return invalid(fmt.Sprintf("payload version %d is not supported", v), nil)
+	if v := r.int("version"); r.err == nil && v != want {
+		return invalid(fmt.Sprintf("payload version %d does not go with format v%d keys", v, want), nil)
 	}
 	id := r.bin("session ID")
 	st.created = r.int("creation time")
@@ -520,6 +559,7 @@ func (c *Codec) parse(st *state, plain []byte, now int64) error {
 		st.entries[i] = entry{key: keys[start : start+len(k)], raw: raw}
 	}
 	m := r.length("TTLs", 0x80)
+	var prev []byte
 	for i := 0; i < m && r.err == nil; i++ {
 		k := r.str("TTL key")
 		d := r.int("TTL")
@@ -532,10 +572,14 @@ func (c *Codec) parse(st *state, plain []byte, now int64) error {
 			return invalid("TTL for a key that holds no value", nil)
 		case st.entries[j].deadline != 0:
 			return invalid("two TTLs for one key", nil)
+		case i > 0 && string(k) <= string(prev):
+			// Like the data keys, so that a session has one encoding.
+			return invalid("TTL keys are not in strictly increasing order", nil)
 		case !validUnix(d):
 			return invalid("TTL out of range", nil)
 		}
 		st.entries[j].deadline = d
+		prev = k
 	}
 	f := r.length("flashes", 0x90)
 	for i := 0; i < f && r.err == nil; i++ {
@@ -548,14 +592,20 @@ func (c *Codec) parse(st *state, plain []byte, now int64) error {
 		return invalid("malformed envelope", r.err)
 	}
 
-	if deadline, why := c.cookieDeadline(st); now >= deadline {
-		if why == "" {
-			why = fmt.Sprintf("deadline %s passed", time.Unix(st.deadline, 0).UTC().Format(time.RFC3339))
-		}
-		return &sessionError{kind: ErrExpired, reason: why}
+	if deadline, _ := c.cookieDeadline(st); now >= deadline && !expiredOK {
+		return c.expiredError(st)
 	}
 	dropExpired(&st.entries, now)
 	return nil
+}
+
+// expiredError says why the sealed session st no longer opens.
+func (c *Codec) expiredError(st *state) error {
+	_, why := c.cookieDeadline(st)
+	if why == "" {
+		why = fmt.Sprintf("deadline %s passed", time.Unix(st.deadline, 0).UTC().Format(time.RFC3339))
+	}
+	return &sessionError{kind: ErrExpired, reason: why}
 }
 
 // cookieDeadline returns when a sealed session stops opening: the deadline

@@ -23,10 +23,16 @@ const MinSecretLen = 32
 // so it is kept short.
 const maxKeyIDLen = 16
 
-// HKDF info strings; see FORMAT.md.
+// HKDF info strings; see FORMAT.md §1. Format v2 ends each with a NUL and
+// the key ID, so the keys that open a cookie depend on the ID it names: a
+// cookie relabelled with another ID fails its MAC, even in a separately
+// configured keyring that holds the same secret. Format v1's strings bind no
+// ID; its keys only open cookies sealed before v2 (see Config.RejectV1).
 const (
-	hkdfInfoHMAC = "cookiesession/v1 hmac-sha256"
-	hkdfInfoAES  = "cookiesession/v1 aes-256"
+	hkdfInfoHMAC   = "cookiesession/v2 hmac-sha256\x00" // + key ID
+	hkdfInfoAES    = "cookiesession/v2 aes-256\x00"     // + key ID
+	hkdfInfoHMACv1 = "cookiesession/v1 hmac-sha256"
+	hkdfInfoAESv1  = "cookiesession/v1 aes-256"
 )
 
 // A Key is one secret in a Keyring.
@@ -34,8 +40,9 @@ const (
 // ID names the key in every cookie it seals, so it is public: 1 to 16
 // characters of [A-Za-z0-9_-]. Secret must be at least MinSecretLen bytes of
 // high-entropy randomness (GenerateKey makes one); an HMAC key and an AES-256
-// key are derived from it with HKDF-SHA256, so one secret never serves two
-// algorithms.
+// key are derived from it and the ID with HKDF-SHA256, so one secret never
+// serves two algorithms and a cookie opens only under the ID it was sealed
+// with.
 type Key struct {
 	ID     string
 	Secret []byte
@@ -71,8 +78,9 @@ func FormatKeys(keys ...Key) string {
 }
 
 // ParseKeys reads the text form written by FormatKeys and returns a Keyring
-// whose primary is the first key. Surrounding spaces around each entry are
-// ignored; the secret may be written with or without base64 padding.
+// whose primary is the first key. White space around the text and around
+// each entry is ignored; the secret is canonical base64url, with or without
+// its padding (FORMAT.md §1.1 has the exact grammar).
 func ParseKeys(text string) (*Keyring, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
@@ -89,7 +97,7 @@ func ParseKeys(text string) (*Keyring, error) {
 			// Not echoed: in a garbled entry ("secret:id") this is the secret.
 			return nil, fmt.Errorf("cookiesession: key %d: ID is not 1 to %d characters of [A-Za-z0-9_-]", i+1, maxKeyIDLen)
 		}
-		secret, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(enc, "="))
+		secret, err := decodeSecret(enc)
 		if err != nil {
 			// The secret itself is never echoed into the error.
 			return nil, fmt.Errorf("cookiesession: key %d (%q): secret is not base64url: %w", i+1, id, err)
@@ -99,10 +107,25 @@ func ParseKeys(text string) (*Keyring, error) {
 	return NewKeyring(keys[0], keys[1:]...)
 }
 
+// decodeSecret decodes the secret of a key's text form: canonical base64url,
+// with its "=" padding or without any. Line breaks (which Go's decoder would
+// skip), wrong padding and non-zero padding bits are refused, so each secret
+// has exactly the two spellings FORMAT.md §1.1 gives.
+func decodeSecret(enc string) ([]byte, error) {
+	if strings.ContainsAny(enc, "\r\n") {
+		return nil, errors.New("line break in base64")
+	}
+	if strings.HasSuffix(enc, "=") {
+		return base64.URLEncoding.Strict().DecodeString(enc)
+	}
+	return base64.RawURLEncoding.Strict().DecodeString(enc)
+}
+
 // A Keyring holds the keys a Codec seals and opens with: one primary key that
 // seals every new cookie, and older keys that still open the cookies they
-// sealed. A cookie names the key that sealed it, so opening never tries more
-// than one key.
+// sealed. A cookie names the key that sealed it, so opening never tries
+// another key: only, when the MAC fails, the same key's wire format v1
+// derivation (see Config.RejectV1).
 //
 // A Keyring is safe for concurrent use: Rotate and Retire may run while other
 // goroutines encode and decode with it; each operation sees either the old or
@@ -127,10 +150,11 @@ func (st *keyState) lookup(id string) *sealKey {
 	return nil
 }
 
-// withSecret returns the key in st derived from the same secret as k.
+// withSecret returns the key in st derived from the same secret as k. The
+// v1 keys bind no ID, so they tell secrets apart whatever their IDs.
 func (st *keyState) withSecret(k *sealKey) *sealKey {
 	for _, o := range st.keys {
-		if hmac.Equal(o.hashKey, k.hashKey) {
+		if hmac.Equal(o.v1.hashKey, k.v1.hashKey) {
 			return o
 		}
 	}
@@ -151,8 +175,9 @@ func NewKeyring(primary Key, accepted ...Key) (*Keyring, error) {
 			return nil, fmt.Errorf("cookiesession: duplicate key ID %q", k.ID)
 		}
 		if other := st.withSecret(sk); other != nil {
-			// The key ID is not under the MAC: one secret under two IDs
-			// would let a cookie be relabelled from one to the other.
+			// A v1 cookie's key ID is not bound by its keys: one secret
+			// under two IDs would let it be relabelled from one to the
+			// other.
 			return nil, fmt.Errorf("cookiesession: keys %q and %q have the same secret", other.id, k.ID)
 		}
 		st.keys = append(st.keys, sk)
@@ -178,7 +203,7 @@ func (kr *Keyring) Rotate(primary Key) error {
 	next := &keyState{primary: sk, keys: []*sealKey{sk}}
 	for _, k := range old.keys {
 		switch {
-		case k.id != sk.id && hmac.Equal(k.hashKey, sk.hashKey):
+		case k.id != sk.id && hmac.Equal(k.v1.hashKey, sk.v1.hashKey):
 			return fmt.Errorf("cookiesession: keys %q and %q have the same secret", k.id, sk.id)
 		case k.id != sk.id:
 			next.keys = append(next.keys, k)
@@ -248,6 +273,10 @@ type sealKey struct {
 	blockKey []byte
 	block    cipher.Block
 	macs     sync.Pool // of hash.Hash, keyed with hashKey
+	// v1 is the same secret under format v1's derivation, which ignores
+	// the ID: it opens cookies sealed before v2 and never seals. It is nil
+	// in a v1 sealKey itself.
+	v1 *sealKey
 }
 
 func (k *sealKey) mac() hash.Hash {
@@ -267,11 +296,23 @@ func deriveKey(k Key) (*sealKey, error) {
 	if len(k.Secret) < MinSecretLen {
 		return nil, fmt.Errorf("cookiesession: key %q: secret is %d bytes, want at least %d", k.ID, len(k.Secret), MinSecretLen)
 	}
-	hashKey, err := hkdf.Key(sha256.New, k.Secret, nil, hkdfInfoHMAC, 32)
+	sk, err := deriveWith(k, hkdfInfoHMAC+k.ID, hkdfInfoAES+k.ID)
+	if err != nil {
+		return nil, err
+	}
+	if sk.v1, err = deriveWith(k, hkdfInfoHMACv1, hkdfInfoAESv1); err != nil {
+		return nil, err
+	}
+	return sk, nil
+}
+
+// deriveWith derives k's HMAC and AES keys with the given HKDF info strings.
+func deriveWith(k Key, infoHMAC, infoAES string) (*sealKey, error) {
+	hashKey, err := hkdf.Key(sha256.New, k.Secret, nil, infoHMAC, 32)
 	if err != nil {
 		return nil, fmt.Errorf("cookiesession: key %q: %w", k.ID, err)
 	}
-	blockKey, err := hkdf.Key(sha256.New, k.Secret, nil, hkdfInfoAES, 32)
+	blockKey, err := hkdf.Key(sha256.New, k.Secret, nil, infoAES, 32)
 	if err != nil {
 		return nil, fmt.Errorf("cookiesession: key %q: %w", k.ID, err)
 	}

@@ -17,14 +17,35 @@ import (
 	"unsafe"
 
 	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
 
 // A Session is the data of one visitor, Django's request.session in Go: a
 // map from string keys to values that msgpack can encode, plus an ID, an
 // expiry policy, per-key deadlines and flash messages.
 //
-// Values come back as msgpack decodes them: 5 as int8, 300 as uint16, a
-// struct as map[string]any. Get[T] converts to the type the caller wants.
+// Set encodes a value with msgpack at once, and Get decodes it from that
+// encoding, so a value reads back the same in the request that set it as in
+// every later one, and later changes to the caller's own value (a slice, a
+// map, a struct behind a pointer) never reach the session. The untyped Get,
+// Pop, SetDefault, Flashes and FlashesFrom return values in these types
+// only:
+//
+//   - nil, bool, string, []byte;
+//   - int64 for every integer, whatever Go type was set (int, uint8, a named
+//     integer type); uint64 only for an unsigned value above math.MaxInt64;
+//   - float64 for float32 and float64;
+//   - time.Time, in UTC (the location is not carried; the instant is, to the
+//     nanosecond);
+//   - []any for slices and arrays (other than []byte), with elements in
+//     these types;
+//   - map[string]any for maps whose keys are all strings, and for structs
+//     (keyed by field name or msgpack tag); map[any]any, with keys in these
+//     types, for maps with other keys.
+//
+// Get[T] converts to the type the caller wants, structs included. Each call
+// returns a fresh copy of a slice or map: changing it changes nothing in the
+// session.
 //
 // A Session is safe for concurrent use by a handler's goroutines. Sessions
 // come from Codec.New, Codec.Decode or FromContext; the zero Session is not
@@ -42,10 +63,13 @@ type Session struct {
 	accessed  bool     // the handler touched the session
 	hadCookie bool     // the request carried a cookie with the session's name
 	chunksIn  uint32   // bit i: the request carried chunk cookie NAME.i
+	flushed   bool     // Flush was called since the last commit
+	ctx       context.Context
+	openErr   error // why the request's cookie did not open
+	reported  bool  // openErr was handed to Config.OnError or the log
 
 	// Config.Guard bookkeeping.
-	ctx     context.Context // the request's: bounds the Guard's checks
-	retired retiredID       // the ID Flush or Renew left, revoked at commit
+	retired retiredID // the ID Flush or Renew left, revoked at commit
 }
 
 // state is everything a cookie carries, plus whether it changed.
@@ -56,6 +80,7 @@ type state struct {
 	sealed   int64 // Unix seconds of the seal this session came from; 0 if new
 	deadline int64 // the deadline that seal carried
 	keyID    string
+	legacy   bool // opened with format v1's keys; Middleware reseals it as v2
 	mode     expiryMode
 	expArg   int64   // seconds for expiryIdle, Unix seconds for expiryAt
 	entries  []entry // sorted by key
@@ -63,12 +88,14 @@ type state struct {
 	modified bool
 }
 
-// entry is one value, kept both as msgpack (what the cookie carries; values
-// read from a cookie are decoded only when asked for) and as a Go value.
+// entry is one value in its msgpack form: what the cookie carries and what
+// every read decodes, so a value reads back the same whether it was set in
+// this request or came from a cookie.
 type entry struct {
-	key      string
-	raw      []byte
-	val      any
+	key      string // for a flash, its category
+	raw      []byte // nil if the value set did not encode
+	err      error  // why it did not
+	val      any    // raw decoded, kept for scalars only (see value)
 	hasVal   bool
 	deadline int64 // Unix seconds after which the key is gone; 0 = none
 }
@@ -97,7 +124,31 @@ func (s *Session) load() {
 		s.state = st
 		return
 	}
-	s.c.logRejected(err)
+	s.openErr = err // reported when the response commits
+}
+
+// OpenError returns why the request's session cookie did not open (an
+// error wrapping ErrInvalid, ErrExpired, ErrUnknownKey or ErrTooLarge), or
+// nil if it opened or the request carried none. A handler can use it to
+// tell "your session expired" from "you never logged in". It opens the
+// session if that has not happened yet.
+func (s *Session) OpenError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	return s.openErr
+}
+
+// takeOpenError returns openErr the first time it is asked, for reporting
+// it exactly once.
+func (s *Session) takeOpenError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reported {
+		return nil
+	}
+	s.reported = true
+	return s.openErr
 }
 
 // find returns the live entry for key, dropping it if its TTL has passed.
@@ -134,7 +185,9 @@ func dropExpired(entries *[]entry, now int64) {
 	*entries = kept
 }
 
-// Get returns the value stored under key and whether it is there.
+// Get returns the value stored under key and whether it is there, in one of
+// the types the Session doc lists. A value that could not be encoded when it
+// was set reads as nil, false (see Err).
 func (s *Session) Get(key string) (any, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -150,46 +203,79 @@ func (s *Session) Get(key string) (any, bool) {
 // that converts to T exactly.
 //
 // Numbers convert between Go's integer and float kinds whenever the value
-// fits exactly: Get[int] of a stored 300 (which msgpack hands back as
-// uint16) is 300, true; Get[uint8] of 300, or Get[int] of 2.5, is 0, false.
-// Other types (time.Time, []byte, []string, map[string]int, structs) are
-// decoded from the value's msgpack form into T.
+// fits exactly: Get[int] of a stored 300 is 300, true; Get[uint8] of 300, or
+// Get[int] of 2.5, is 0, false. For T among the types the Session doc lists
+// (and any interface type), Get[T] is the untyped Get with a type check.
+// Other types (structs, pointers to them, []string, map[string]int, named
+// string types) are decoded from the value's msgpack form into T; a
+// time.Time inside such a T comes back in time.Local, as msgpack decodes it.
 func Get[T any](s *Session, key string) (T, bool) {
-	var out T
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.find(key)
 	if e == nil {
-		return out, false
+		var zero T
+		return zero, false
 	}
-	k := reflect.TypeFor[T]().Kind()
-	if e.hasVal || k == reflect.Interface || isNumberKind(k) {
-		v, err := e.value()
-		if err != nil {
-			return out, false
-		}
-		if tv, ok := v.(T); ok {
-			return tv, true
-		}
-		if isNumberKind(k) {
-			n, ok := convertNumber(v, k)
-			if ok {
-				// out is a number of kind k, so it has k's memory layout
-				// even when T is a named type; writing through a pointer
-				// keeps out on the stack.
-				n.store(unsafe.Pointer(&out), k)
-			}
-			return out, ok
-		}
-	}
+	return entryAs[T](e)
+}
+
+// entryAs converts e's value to a T, as Get[T] documents.
+func entryAs[T any](e *entry) (T, bool) {
+	var out T
 	if e.raw == nil {
 		return out, false
 	}
-	p := new(T)
-	if decodeInto(e.raw, p) != nil {
+	t := reflect.TypeFor[T]()
+	k := t.Kind()
+	if !isNormalType(t) && !isNumberKind(k) {
+		p := new(T)
+		if decodeInto(e.raw, p) != nil {
+			return out, false
+		}
+		return *p, true
+	}
+	v, err := e.value()
+	if err != nil {
 		return out, false
 	}
-	return *p, true
+	if v == nil { // what a nil slice, map or interface encodes to
+		return out, k == reflect.Interface || k == reflect.Slice || k == reflect.Map
+	}
+	if tv, ok := v.(T); ok {
+		return tv, true
+	}
+	if isNumberKind(k) {
+		n, ok := convertNumber(v, k)
+		if ok {
+			// out is a number of kind k, so it has k's memory layout
+			// even when T is a named type; writing through a pointer
+			// keeps out on the stack.
+			n.store(unsafe.Pointer(&out), k)
+		}
+		return out, ok
+	}
+	return out, false
+}
+
+// isNormalType reports whether t is an interface or one of the types the
+// untyped Get returns.
+func isNormalType(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Interface:
+		return true
+	case reflect.String:
+		return t == reflect.TypeFor[string]()
+	case reflect.Bool:
+		return t == reflect.TypeFor[bool]()
+	case reflect.Slice:
+		return t == reflect.TypeFor[[]byte]() || t == reflect.TypeFor[[]any]()
+	case reflect.Map:
+		return t == reflect.TypeFor[map[string]any]() || t == reflect.TypeFor[map[any]any]()
+	case reflect.Struct:
+		return t == reflect.TypeFor[time.Time]()
+	}
+	return false
 }
 
 // GetOr returns the value under key as a T, or def if there is none that
@@ -202,9 +288,10 @@ func GetOr[T any](s *Session, key string, def T) T {
 }
 
 // Set stores value under key, replacing any value and TTL it had. The value
-// is encoded with msgpack at once, so later changes to it are not seen
-// unless Set is called again; a value msgpack cannot encode is reported by
-// Encode.
+// is encoded with msgpack at once, so later changes to it are never seen
+// unless Set is called again. A value that cannot be encoded (a channel, a
+// function, nesting deeper than 32) is kept as an error: Err, Encode and the
+// Middleware report it until the key is set again or deleted.
 func (s *Session) Set(key string, value any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -229,8 +316,8 @@ func (s *Session) SetWithTTL(key string, value any, ttl time.Duration) {
 
 func (s *Session) set(key string, value any, deadline int64) {
 	s.load()
-	raw, _ := encodeValue(value) // nil if it does not encode: Encode says why
-	e := entry{key: key, raw: raw, val: value, hasVal: true, deadline: deadline}
+	raw, err := encodeValue(value)
+	e := entry{key: key, raw: raw, err: err, deadline: deadline}
 	i, ok := s.index(key)
 	if ok {
 		s.entries[i] = e
@@ -243,7 +330,8 @@ func (s *Session) set(key string, value any, deadline int64) {
 }
 
 // SetDefault returns the value under key if there is one; otherwise it
-// stores value there and returns it (Django's setdefault).
+// stores value there and returns it as Get now would (Django's setdefault).
+// A value that cannot be encoded is stored as Set does and returned as nil.
 func (s *Session) SetDefault(key string, value any) any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -253,7 +341,8 @@ func (s *Session) SetDefault(key string, value any) any {
 		}
 	}
 	s.set(key, value, 0)
-	return value
+	v, _ := s.find(key).value()
+	return v
 }
 
 // Delete removes key. Deleting a key that is not there does nothing.
@@ -344,6 +433,7 @@ func (s *Session) Flush() {
 	s.load()
 	s.retire()
 	s.state = state{created: s.c.unixNow(), modified: true}
+	s.flushed = true
 }
 
 // Renew gives the session a new ID and keeps its data. Call it after login
@@ -414,45 +504,54 @@ func (s *Session) Modified() bool {
 	return s.modified
 }
 
-// AddFlash appends a flash message: a value that Flashes returns once.
-func (s *Session) AddFlash(v any) {
+// Err returns nil if every value and flash message in s can be sealed, and
+// otherwise an error wrapping ErrUnencodable that names the first key (or
+// says "flash message") whose value could not be encoded when it was set.
+// It is the error Encode fails with and the Middleware reports, available
+// to the handler at once: check it after storing a value of a type that
+// might not encode. Setting the key again with a value that encodes, or
+// deleting it, clears the error.
+func (s *Session) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.load()
-	raw, _ := encodeValue(v) // nil if it does not encode: Encode says why
-	s.flashes = append(s.flashes, entry{raw: raw, val: v, hasVal: true})
-	s.modified = true
+	return s.valueErr()
 }
 
-// Flashes returns the flash messages and removes them from the session.
-func (s *Session) Flashes() []any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.load()
-	if len(s.flashes) == 0 {
-		return nil
+// valueErr is Err with s locked.
+func (s *Session) valueErr() error {
+	for i := range s.entries {
+		if e := &s.entries[i]; e.err != nil {
+			return &sessionError{kind: ErrUnencodable, reason: fmt.Sprintf("value of key %q", e.key), cause: e.err}
+		}
 	}
-	out := make([]any, 0, len(s.flashes))
 	for i := range s.flashes {
-		if v, err := s.flashes[i].value(); err == nil {
-			out = append(out, v)
+		if e := &s.flashes[i]; e.err != nil {
+			return &sessionError{kind: ErrUnencodable, reason: "flash message", cause: e.err}
 		}
 	}
-	s.flashes = nil
-	s.modified = true
-	return out
+	return nil
 }
 
-// value returns the entry as a Go value, decoding it on first use.
+// value returns the entry decoded into the types the Session doc lists.
+// Scalars are decoded once and kept; slices and maps are decoded afresh on
+// each call, so no caller can change what another reads.
 func (e *entry) value() (any, error) {
-	if !e.hasVal {
-		v, err := decodeAny(e.raw)
-		if err != nil {
-			return nil, err
-		}
+	if e.hasVal {
+		return e.val, nil
+	}
+	if e.raw == nil {
+		return nil, e.err
+	}
+	v, err := decodeAny(e.raw)
+	if err != nil {
+		return nil, err
+	}
+	switch v.(type) {
+	case []byte, []any, map[string]any, map[any]any:
+	default:
 		e.val, e.hasVal = v, true
 	}
-	return e.val, nil
+	return v, nil
 }
 
 // msgpack plumbing. Encoders and decoders are pooled; every decoder is given
@@ -510,12 +609,97 @@ func withDecoder(raw []byte, fn func(*msgpack.Decoder) error) error {
 	return nil
 }
 
+// decodeAny decodes one msgpack value into the types the Session doc lists.
 func decodeAny(raw []byte) (v any, err error) {
 	err = withDecoder(raw, func(d *msgpack.Decoder) error {
-		v, err = d.DecodeInterface()
+		v, err = decodeNormal(d)
 		return err
 	})
 	return v, err
+}
+
+// decodeNormal decodes the next value. The values it reads passed
+// checkValue, which bounds their nesting and so this recursion.
+func decodeNormal(d *msgpack.Decoder) (any, error) {
+	c, err := d.PeekCode()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case c == msgpcode.Nil:
+		return nil, d.DecodeNil()
+	case c == msgpcode.False || c == msgpcode.True:
+		return d.DecodeBool()
+	case c == msgpcode.Uint64:
+		u, err := d.DecodeUint64()
+		if u > math.MaxInt64 {
+			return u, err
+		}
+		return int64(u), err
+	case msgpcode.IsFixedNum(c) || c >= msgpcode.Uint8 && c <= msgpcode.Int64:
+		return d.DecodeInt64()
+	case c == msgpcode.Float || c == msgpcode.Double:
+		return d.DecodeFloat64()
+	case msgpcode.IsString(c):
+		return d.DecodeString()
+	case msgpcode.IsBin(c):
+		return d.DecodeBytes()
+	case msgpcode.IsExt(c):
+		t, err := d.DecodeTime() // checkValue admits only timestamps
+		return t.UTC(), err
+	case msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32:
+		n, err := d.DecodeArrayLen()
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, n)
+		for i := range out {
+			if out[i], err = decodeNormal(d); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case msgpcode.IsFixedMap(c) || c == msgpcode.Map16 || c == msgpcode.Map32:
+		return decodeNormalMap(d)
+	}
+	return nil, fmt.Errorf("msgpack code %#02x is not a session value", c)
+}
+
+// decodeNormalMap decodes a map into map[string]any if all its keys are
+// strings, and into map[any]any otherwise.
+func decodeNormalMap(d *msgpack.Decoder) (any, error) {
+	n, err := d.DecodeMapLen()
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]any, n)
+	var other map[any]any // once a key is not a string
+	for range n {
+		k, err := decodeNormal(d)
+		if err != nil {
+			return nil, err
+		}
+		v, err := decodeNormal(d)
+		if err != nil {
+			return nil, err
+		}
+		ks, isString := k.(string)
+		if isString && other == nil {
+			m[ks] = v
+			continue
+		}
+		if other == nil {
+			other = make(map[any]any, n)
+			for mk, mv := range m {
+				other[mk] = mv
+			}
+		}
+		other[k] = v // checkValue admits only scalar, so hashable, keys
+	}
+	if other != nil {
+		return other, nil
+	}
+	return m, nil
 }
 
 func decodeInto(raw []byte, dst any) error {

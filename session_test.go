@@ -284,11 +284,11 @@ func TestDjango_decode(t *testing.T) {
 	s := c.New()
 	data := map[string]any{
 		"a test key": "a test value",
-		"int":        int8(-3),
+		"int":        int64(-3),
 		"bool":       true,
 		"nil":        nil,
 		"float":      1.5,
-		"list":       []any{"x", int8(1)},
+		"list":       []any{"x", int64(1)},
 		"nested":     map[string]any{"k": []any{map[string]any{"deep": "yes"}}},
 		"unicode":    "日本語 ✓",
 		"":           "empty key",
@@ -690,57 +690,145 @@ func sameValue(a, b any) bool {
 	return reflect.DeepEqual(a, b)
 }
 
-// TestGetUntypedAfterRoundTrip documents what the untyped Get returns once a
-// value has crossed a request: whatever msgpack decodes, as the Session doc
-// says, not the type that was stored.
-func TestGetUntypedAfterRoundTrip(t *testing.T) {
-	when := time.Date(2026, 3, 4, 5, 6, 7, 8, time.UTC)
+// TestGetNormalTypes checks the types the Session doc promises from the
+// untyped Get: the same dynamic type in the request that set a value and
+// after any number of round trips.
+func TestGetNormalTypes(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		paris = time.FixedZone("CET", 3600)
+	}
+	when := time.Date(2026, 3, 4, 5, 6, 7, 8, paris)
 	cases := []struct {
 		key    string
 		stored any
 		want   any
 	}{
-		{"small int", 5, int8(5)},
-		{"negative int", -1, int8(-1)},
-		{"int8 range", -100, int8(-100)},
-		{"uint8 range", 200, uint8(200)},
-		{"uint16 range", 300, uint16(300)},
-		{"int16 range", -300, int16(-300)},
-		{"uint32 range", 1 << 20, uint32(1 << 20)},
+		{"small int", 5, int64(5)},
+		{"negative int", -1, int64(-1)},
+		{"int8 range", int8(-100), int64(-100)},
+		{"uint8 range", uint8(200), int64(200)},
+		{"uint16 range", 300, int64(300)},
+		{"int16 range", -300, int64(-300)},
+		{"uint32 range", uint32(1 << 20), int64(1 << 20)},
 		{"int64 range", int64(-1 << 40), int64(-1 << 40)},
-		{"uint64 range", int64(1 << 40), uint64(1 << 40)},
-		{"named int", UserID(5), int8(5)},
-		{"float32", float32(1.5), float32(1.5)},
+		{"uint64 range", uint64(1 << 40), int64(1 << 40)},
+		{"max int64 as uint64", uint64(math.MaxInt64), int64(math.MaxInt64)},
+		{"above max int64", uint64(math.MaxInt64 + 1), uint64(math.MaxInt64 + 1)},
+		{"named int", UserID(5), int64(5)},
+		{"float32", float32(1.5), 1.5},
 		{"float64", 2.5, 2.5},
 		{"string", "s", "s"},
+		{"named string", Role("admin"), "admin"},
 		{"bytes", []byte("b"), []byte("b")},
+		{"nil bytes", []byte(nil), nil},
 		{"bool", true, true},
 		{"nil", nil, nil},
-		{"time", when, when},
+		{"time", when, when.UTC()},
 		{"[]string", []string{"a", "b"}, []any{"a", "b"}},
-		{"[]int", []int{1, 300}, []any{int8(1), uint16(300)}},
-		{"struct", testProfile{Name: "Ada", Age: 36}, map[string]any{"name": "Ada", "age": int8(36), "admin": false}},
-		{"map[string]int", map[string]int{"a": 1}, map[string]any{"a": int8(1)}},
-		{"map[int]string", map[int]string{1: "a", 300: "b"}, map[any]any{int8(1): "a", uint16(300): "b"}},
-		{"map[bool]int", map[bool]int{true: 1}, map[any]any{true: int8(1)}},
-		{"nested map", map[string]any{"m": map[int]bool{-1: true}}, map[string]any{"m": map[any]any{int8(-1): true}}},
+		{"[]int", []int{1, 300}, []any{int64(1), int64(300)}},
+		{"array", [2]int16{1, 2}, []any{int64(1), int64(2)}},
+		{"[]time", []time.Time{when}, []any{when.UTC()}},
+		{"struct", testProfile{Name: "Ada", Age: 36}, map[string]any{"name": "Ada", "age": int64(36), "admin": false}},
+		{"struct pointer", &testProfile{Name: "Ada"}, map[string]any{"name": "Ada", "age": int64(0), "admin": false}},
+		{"map[string]int", map[string]int{"a": 1}, map[string]any{"a": int64(1)}},
+		{"empty map", map[string]int{}, map[string]any{}},
+		{"map[int]string", map[int]string{1: "a", 300: "b"}, map[any]any{int64(1): "a", int64(300): "b"}},
+		{"map[bool]int", map[bool]int{true: 1}, map[any]any{true: int64(1)}},
+		{"map[float32]int", map[float32]int{0.5: 1}, map[any]any{0.5: int64(1)}},
+		{"nested map", map[string]any{"m": map[int]bool{-1: true}}, map[string]any{"m": map[any]any{int64(-1): true}}},
 	}
 	c, _ := newTestCodec(t, Config{})
 	s := c.New()
 	for _, tc := range cases {
 		s.Set(tc.key, tc.stored)
 	}
-	// Before encoding, Get returns the stored value itself.
-	for _, tc := range cases {
-		if got, ok := s.Get(tc.key); !ok || !sameValue(got, tc.stored) {
-			t.Errorf("%s before encoding: Get = %#v, %v; want the stored %#v", tc.key, got, ok, tc.stored)
+	check := func(when string, s *Session) {
+		t.Helper()
+		for _, tc := range cases {
+			got, ok := s.Get(tc.key)
+			if !ok || !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%s %s: Get = %#v (%T), %v; want %#v (%T)", tc.key, when, got, got, ok, tc.want, tc.want)
+			}
+			if tm, ok := got.(time.Time); ok && tm.Location() != time.UTC {
+				t.Errorf("%s %s: time in %v, want UTC", tc.key, when, tm.Location())
+			}
 		}
 	}
+	check("before encoding", s)
+	check("read twice", s)
 	s = mustRoundTrip(t, c, s)
-	for _, tc := range cases {
-		got, ok := s.Get(tc.key)
-		if !ok || !sameValue(got, tc.want) {
-			t.Errorf("%s after a round trip: Get = %#v (%T), %v; want %#v (%T)", tc.key, got, got, ok, tc.want, tc.want)
+	check("after a round trip", s)
+	check("read twice after a round trip", s)
+	check("after two round trips", mustRoundTrip(t, c, s))
+
+	// Pop, SetDefault and Flashes hand back the same types.
+	s = c.New()
+	s.Set("n", uint16(7))
+	if v, _ := s.Pop("n"); v != int64(7) {
+		t.Errorf("Pop = %#v, want int64(7)", v)
+	}
+	if v := s.SetDefault("d", []int{1}); !reflect.DeepEqual(v, []any{int64(1)}) {
+		t.Errorf("SetDefault of a new key = %#v, want []any{int64(1)}", v)
+	}
+	if v := s.SetDefault("d", "other"); !reflect.DeepEqual(v, []any{int64(1)}) {
+		t.Errorf("SetDefault of a set key = %#v, want []any{int64(1)}", v)
+	}
+	s.AddFlash(int8(3))
+	s.AddFlash(when)
+	if f := s.Flashes(); !reflect.DeepEqual(f, []any{int64(3), when.UTC()}) {
+		t.Errorf("Flashes = %#v, want int64(3) and the time in UTC", f)
+	}
+}
+
+// Get[T] of a struct decodes with msgpack, as its doc says: a time.Time
+// field comes back as the same instant, in time.Local.
+func TestGetStructTimeField(t *testing.T) {
+	type event struct{ When time.Time }
+	when := time.Date(2026, 3, 4, 5, 6, 7, 8, time.UTC)
+	c, _ := newTestCodec(t, Config{})
+	s := c.New()
+	s.Set("e", event{when})
+	for name, s := range map[string]*Session{"same request": s, "after a round trip": mustRoundTrip(t, c, s)} {
+		got, ok := Get[event](s, "e")
+		if !ok || !got.When.Equal(when) || got.When.Location() != time.Local {
+			t.Errorf("%s: Get[event] = %v (%v), %v; want %v in time.Local", name, got.When, got.When.Location(), ok, when)
+		}
+	}
+}
+
+// Role is a named string type for the tests.
+type Role string
+
+// Get hands out copies: changing a slice or map that Get returned changes
+// neither a later Get nor the cookie, in the request that set the value or
+// after a round trip.
+func TestGetReturnsCopies(t *testing.T) {
+	c, _ := newTestCodec(t, Config{})
+	for _, roundTrip := range []bool{false, true} {
+		s := c.New()
+		s.Set("list", []string{"a", "b"})
+		s.Set("map", map[string]int{"k": 1})
+		s.Set("bytes", []byte("xyz"))
+		if roundTrip {
+			s = mustRoundTrip(t, c, s)
+		}
+		l, _ := s.Get("list")
+		l.([]any)[0] = "changed"
+		m, _ := s.Get("map")
+		m.(map[string]any)["k"] = "changed"
+		b, _ := s.Get("bytes")
+		b.([]byte)[0] = 'Q'
+		for name, s := range map[string]*Session{"same session": s, "next request": mustRoundTrip(t, c, s)} {
+			if l, _ := s.Get("list"); !reflect.DeepEqual(l, []any{"a", "b"}) {
+				t.Errorf("round trip %v, %s: list = %#v after changing what Get returned", roundTrip, name, l)
+			}
+			if m, _ := s.Get("map"); !reflect.DeepEqual(m, map[string]any{"k": int64(1)}) {
+				t.Errorf("round trip %v, %s: map = %#v after changing what Get returned", roundTrip, name, m)
+			}
+			if b, _ := s.Get("bytes"); string(b.([]byte)) != "xyz" {
+				t.Errorf("round trip %v, %s: bytes = %q after changing what Get returned", roundTrip, name, b)
+			}
 		}
 	}
 }
@@ -795,17 +883,44 @@ func TestGetAfterRoundTripDoesNotAlias(t *testing.T) {
 	}
 }
 
-// Set encodes at once: a change to the value after Set does not reach the
-// cookie.
+// Set encodes at once: a change to the caller's value after Set reaches
+// neither Get in the same request nor the sealed cookie.
 func TestSetSnapshotsValue(t *testing.T) {
 	c, _ := newTestCodec(t, Config{})
 	s := c.New()
 	m := map[string]int{"a": 1}
+	list := []string{"x", "y"}
+	p := &testProfile{Name: "Ada", Tags: []string{"t"}}
 	s.Set("m", m)
+	s.Set("list", list)
+	s.Set("p", p)
+	s.AddFlash(list)
 	m["a"] = 2
-	s = mustRoundTrip(t, c, s)
-	if got, _ := Get[map[string]int](s, "m"); got["a"] != 1 {
-		t.Errorf("the cookie carries %v; want the value as it was at Set", got)
+	list[0] = "changed"
+	p.Name, p.Tags[0] = "Eve", "changed"
+
+	check := func(name string, s *Session) {
+		t.Helper()
+		if got, _ := Get[map[string]int](s, "m"); got["a"] != 1 {
+			t.Errorf("%s: map = %v; want the value as it was at Set", name, got)
+		}
+		if got, _ := s.Get("list"); !reflect.DeepEqual(got, []any{"x", "y"}) {
+			t.Errorf("%s: Get(list) = %#v; want the value as it was at Set", name, got)
+		}
+		if got, _ := Get[[]string](s, "list"); !reflect.DeepEqual(got, []string{"x", "y"}) {
+			t.Errorf("%s: Get[[]string](list) = %#v; want the value as it was at Set", name, got)
+		}
+		if got, _ := Get[*testProfile](s, "p"); got == nil || got.Name != "Ada" || !reflect.DeepEqual(got.Tags, []string{"t"}) {
+			t.Errorf("%s: profile = %+v; want the value as it was at Set", name, got)
+		}
+	}
+	check("same request", s)
+	v := mustEncode(t, c, s)
+	list[1] = "changed after Encode"
+	next := mustDecode(t, c, v)
+	check("sealed cookie", next)
+	if f := next.Flashes(); !reflect.DeepEqual(f, []any{[]any{"x", "y"}}) {
+		t.Errorf("flash = %#v; want the slice as it was at AddFlash", f)
 	}
 }
 
@@ -842,7 +957,7 @@ func TestFlashes(t *testing.T) {
 	if next.Modified() {
 		t.Error("decoded session is modified")
 	}
-	want := []any{"saved", map[string]any{"level": "warn", "n": int8(2)}}
+	want := []any{"saved", map[string]any{"level": "warn", "n": int64(2)}}
 	if got := next.Flashes(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Flashes after a round trip = %#v, want %#v", got, want)
 	}
@@ -914,24 +1029,50 @@ func TestEncodeUnencodable(t *testing.T) {
 			c, _ := newTestCodec(t, Config{})
 			s := c.New()
 			s.Set("fine", 1)
+			if err := s.Err(); err != nil {
+				t.Fatalf("Err before a bad value = %v", err)
+			}
 			s.Set("bad_key", value)
+			// The handler learns at once, with the error Encode gives.
+			serr := s.Err()
+			if !errors.Is(serr, ErrUnencodable) || !strings.Contains(serr.Error(), `"bad_key"`) {
+				t.Errorf("Err = %v; want ErrUnencodable naming the key", serr)
+			}
+			if got, ok := s.Get("bad_key"); ok || got != nil {
+				t.Errorf("Get of the bad value = %#v, %v; want nil, false", got, ok)
+			}
 			v, err := c.Encode(s)
 			if err == nil || v != "" {
 				t.Fatalf("Encode = %q, %v; want an error", v, err)
 			}
-			if !strings.Contains(err.Error(), `"bad_key"`) {
-				t.Errorf("error %q does not name the key", err)
+			if !errors.Is(err, ErrUnencodable) || err.Error() != serr.Error() {
+				t.Errorf("Encode error %q; want ErrUnencodable, as Err said: %q", err, serr)
 			}
 			// Replacing or deleting the bad value clears the error.
 			s.Set("bad_key", "ok")
+			if err := s.Err(); err != nil {
+				t.Errorf("Err after replacing the value = %v", err)
+			}
 			mustRoundTrip(t, c, s)
 			s.Set("bad_key", value)
 			s.Delete("bad_key")
 			mustRoundTrip(t, c, s)
-			// The same value as a flash.
-			s.AddFlash(value)
-			if v, err := c.Encode(s); err == nil || v != "" || !strings.Contains(err.Error(), "flash") {
-				t.Errorf("Encode with a bad flash = %q, %v; want an error about the flash", v, err)
+			// The same value as a flash, with or without a category.
+			for _, category := range []string{"", "cat"} {
+				s.AddFlashTo(category, value)
+				if err := s.Err(); !errors.Is(err, ErrUnencodable) || !strings.Contains(err.Error(), "flash") {
+					t.Errorf("Err with a bad flash in %q = %v; want ErrUnencodable about the flash", category, err)
+				}
+				if v, err := c.Encode(s); !errors.Is(err, ErrUnencodable) || v != "" || !strings.Contains(err.Error(), "flash") {
+					t.Errorf("Encode with a bad flash = %q, %v; want an error about the flash", v, err)
+				}
+				// Reading the category drops the bad flash, never returns it.
+				if f := s.FlashesFrom(category); f != nil {
+					t.Errorf("FlashesFrom(%q) = %#v, want nothing", category, f)
+				}
+				if err := s.Err(); err != nil {
+					t.Errorf("Err after reading the flashes = %v", err)
+				}
 			}
 		})
 	}

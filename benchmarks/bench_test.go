@@ -857,7 +857,7 @@ func TestHarness(t *testing.T) {
 	// The lib's cookie is securecookie's format with NopEncoder and the
 	// derived keys, after "keyID.".
 	f := getFixture(t, "SMALL")
-	hashKey, blockKey := DeriveKeys(libKey1.Secret)
+	hashKey, blockKey := DeriveKeys(libKey1.ID, libKey1.Secret)
 	sc := securecookie.New(hashKey, blockKey).SetSerializer(securecookie.NopEncoder{})
 	var plain []byte
 	if err := sc.Decode(CookieName, f.libCookie[len(libKey1.ID)+1:], &plain); err != nil {

@@ -15,19 +15,21 @@ import (
 	"time"
 )
 
-// The HKDF labels cookiesession derives its two keys with (rotate.go).
+// The HKDF labels cookiesession derives its two keys with (rotate.go, wire
+// format v2): each ends in a NUL and the key ID.
 const (
-	hkdfInfoHMAC = "cookiesession/v1 hmac-sha256"
-	hkdfInfoAES  = "cookiesession/v1 aes-256"
+	hkdfInfoHMAC = "cookiesession/v2 hmac-sha256\x00"
+	hkdfInfoAES  = "cookiesession/v2 aes-256\x00"
 )
 
-// DeriveKeys returns the HMAC and AES keys cookiesession derives from secret.
-func DeriveKeys(secret []byte) (hashKey, blockKey []byte) {
+// DeriveKeys returns the HMAC and AES keys cookiesession derives from secret
+// for the key ID keyID.
+func DeriveKeys(keyID string, secret []byte) (hashKey, blockKey []byte) {
 	var err error
-	if hashKey, err = hkdf.Key(sha256.New, secret, nil, hkdfInfoHMAC, 32); err != nil {
+	if hashKey, err = hkdf.Key(sha256.New, secret, nil, hkdfInfoHMAC+keyID, 32); err != nil {
 		panic(err)
 	}
-	if blockKey, err = hkdf.Key(sha256.New, secret, nil, hkdfInfoAES, 32); err != nil {
+	if blockKey, err = hkdf.Key(sha256.New, secret, nil, hkdfInfoAES+keyID, 32); err != nil {
 		panic(err)
 	}
 	return hashKey, blockKey
@@ -63,7 +65,7 @@ type Floor struct {
 
 // NewFloor returns a Floor for cookie name and a cookiesession key.
 func NewFloor(name, keyID string, secret []byte) *Floor {
-	hashKey, blockKey := DeriveKeys(secret)
+	hashKey, blockKey := DeriveKeys(keyID, secret)
 	block, err := aes.NewCipher(blockKey)
 	if err != nil {
 		panic(err)

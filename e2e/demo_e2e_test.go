@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -217,8 +218,10 @@ func TestDemoSMSLogin(t *testing.T) {
 	if demoHas(t, ctx, "#user") || !strings.Contains(pageText(t, ctx), "Not logged in") {
 		t.Fatalf("a first visit is logged in; page:\n%s", pageText(t, ctx))
 	}
-	if _, ok := storeCookie(t, ctx, "session", base+"/"); ok {
-		t.Error("a first visit got a session cookie")
+	// The page's forms carry CSRF tokens, so a first visit gets a session
+	// cookie holding the CSRF secret (and no user).
+	if _, ok := storeCookie(t, ctx, "session", base+"/"); !ok {
+		t.Error("a first visit got no session cookie for its CSRF secret")
 	}
 
 	code := demoSendCode(t, ctx, base, phone)
@@ -299,7 +302,8 @@ func TestDemoFlush(t *testing.T) {
 	const phone = "+44 20 7946 0000"
 
 	demoLogin(t, ctx, base, phone)
-	if _, ok := storeCookie(t, ctx, "session", base+"/"); !ok {
+	loggedIn, ok := storeCookie(t, ctx, "session", base+"/")
+	if !ok {
 		t.Fatalf("no session cookie after login: %+v", storeCookies(t, ctx, base+"/"))
 	}
 	if demoPath(t, ctx) != "/session" {
@@ -307,6 +311,7 @@ func TestDemoFlush(t *testing.T) {
 			t.Fatalf("GET /session: status %d", status)
 		}
 	}
+	idBefore := elementText(t, ctx, "#session-id")
 
 	demoSubmit(t, ctx, "flush-form")
 	if got := demoPath(t, ctx); got != "/" {
@@ -318,9 +323,10 @@ func TestDemoFlush(t *testing.T) {
 	if demoHas(t, ctx, "#user") || !strings.Contains(pageText(t, ctx), "Not logged in") {
 		t.Errorf("still logged in after flush; page:\n%s", pageText(t, ctx))
 	}
-	// The flash rode in a cookie that the page showing it deleted.
-	if c, ok := storeCookie(t, ctx, "session", base+"/"); ok {
-		t.Errorf("the browser's store still has the session cookie after flush: %.24q...", c.Value)
+	// The logged-in cookie is gone; the page showing the flash sealed a new
+	// session that holds only its forms' CSRF secret.
+	if c, ok := storeCookie(t, ctx, "session", base+"/"); ok && c.Value == loggedIn.Value {
+		t.Errorf("the browser's store still has the logged-in session cookie after flush: %.24q...", c.Value)
 	}
 
 	// Nothing comes back on later pages either.
@@ -333,10 +339,46 @@ func TestDemoFlush(t *testing.T) {
 	if demoHas(t, ctx, "#session-data tr[data-key]") {
 		t.Errorf("/session shows data after flush; page:\n%s", pageText(t, ctx))
 	}
-	if got := elementText(t, ctx, "#cookie-size"); got != "0" {
-		t.Errorf("#cookie-size %q after flush, want 0", got)
+	if got := elementText(t, ctx, "#session-id"); got == idBefore {
+		t.Errorf("/session shows the logged-in session ID %q after flush", got)
 	}
-	if c, ok := storeCookie(t, ctx, "session", base+"/"); ok {
-		t.Errorf("a session cookie came back after flush: %.24q...", c.Value)
+	if c, ok := storeCookie(t, ctx, "session", base+"/"); ok && c.Value == loggedIn.Value {
+		t.Errorf("the logged-in session cookie came back after flush: %.24q...", c.Value)
+	}
+}
+
+// TestDemoCrossSitePost: a page on another site posts the demo's logout
+// form. The demo refuses it with 403 and the user stays logged in.
+func TestDemoCrossSitePost(t *testing.T) {
+	base := startDemo(t)
+	ctx := newBrowser(t)
+	const phone = "+1 555 0199"
+	demoLogin(t, ctx, base, phone)
+
+	// Another host name for the loopback address: another site.
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><title>prize</title>
+<form id="evil" method="post" action="%s/session/flush"><button type="submit">Claim your prize</button></form>`, base)
+	}))
+	t.Cleanup(evil.Close)
+	if status := navigate(t, ctx, strings.Replace(evil.URL, "127.0.0.1", "localhost", 1)+"/"); status != http.StatusOK {
+		t.Fatalf("GET the attacker's page: %d", status)
+	}
+	if status := clickAndWait(t, ctx, `#evil button[type="submit"]`); status != http.StatusForbidden {
+		t.Errorf("the cross-site post got %d, want 403; page:\n%s", status, pageText(t, ctx))
+	}
+	if status := navigate(t, ctx, base+"/"); status != http.StatusOK {
+		t.Fatalf("GET /: status %d", status)
+	}
+	if !demoHas(t, ctx, "#user") || elementText(t, ctx, "#user") != phone {
+		t.Errorf("the cross-site post logged the user out; page:\n%s", pageText(t, ctx))
+	}
+	// The demo's own logout form still works.
+	if status := navigate(t, ctx, base+"/session"); status != http.StatusOK {
+		t.Fatalf("GET /session: status %d", status)
+	}
+	demoSubmit(t, ctx, "flush-form")
+	if demoHas(t, ctx, "#user") {
+		t.Error("the demo's own logout form did not log out")
 	}
 }

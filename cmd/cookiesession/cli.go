@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,9 +63,10 @@ func (f *ttlFlag) Set(s string) error {
 
 // codecFlags are the flags seal and open share.
 type codecFlags struct {
-	name   string
-	keys   string
-	maxAge time.Duration
+	name       string
+	keys       string
+	maxAge     time.Duration
+	maxCookies int // open only; 0 is the library's default
 }
 
 func (cf *codecFlags) register(fs *flag.FlagSet) {
@@ -88,10 +91,11 @@ func (cf *codecFlags) codec(e env, now time.Time) (*cookiesession.Codec, error) 
 		return nil, usagef("bad keys: %s", bare(err))
 	}
 	c, err := cookiesession.NewCodec(cookiesession.Config{
-		Name:   cf.name,
-		Keys:   keys,
-		MaxAge: cf.maxAge,
-		Now:    func() time.Time { return now },
+		Name:       cf.name,
+		Keys:       keys,
+		MaxAge:     cf.maxAge,
+		MaxCookies: cf.maxCookies,
+		Now:        func() time.Time { return now },
 	})
 	if err != nil {
 		return nil, usagef("%s", bare(err))
@@ -208,10 +212,12 @@ func fromJSON(v any) any {
 // openOutput is what open prints.
 type openOutput struct {
 	Data         map[string]any    `json:"data"`
+	Types        map[string]string `json:"types,omitempty"`
 	ID           string            `json:"id"`
 	KeyID        string            `json:"key_id"`
 	Created      string            `json:"created"`
 	Sealed       string            `json:"sealed,omitempty"`
+	Expired      bool              `json:"expired"`
 	Expiry       expiryOutput      `json:"expiry"`
 	KeyDeadlines map[string]string `json:"key_deadlines"`
 	Flashes      []any             `json:"flashes,omitempty"`
@@ -232,11 +238,16 @@ type expiryOutput struct {
 	Deadline string `json:"deadline,omitempty"`
 }
 
-// open opens a cookie value and prints its session as JSON.
+// open opens a session cookie, or the session in a Cookie header, and
+// prints it as JSON.
 func open(args []string, e env) error {
 	fs := flag.NewFlagSet("open", flag.ContinueOnError)
 	var cf codecFlags
 	cf.register(fs)
+	fs.IntVar(&cf.maxCookies, "max-cookies", 1, "the codec's Config.MaxCookies")
+	header := fs.String("cookie", "", "the Cookie header to read the session from")
+	allowExpired := fs.Bool("allow-expired", false, "print a genuine but expired session too")
+	types := fs.Bool("types", false, "print each value's msgpack type")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -245,34 +256,30 @@ func open(args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	var value string
-	switch len(rest) {
-	case 0:
-		b, err := io.ReadAll(io.LimitReader(e.stdin, maxInput))
-		if err != nil {
-			return fmt.Errorf("cookiesession: reading stdin: %w", err)
-		}
-		value = string(b)
-	case 1:
-		value = rest[0]
-	default:
-		return usagef("open: want one cookie value, got %d arguments (flags go before the value)", len(rest))
-	}
-	value = strings.TrimSpace(value)
-	value = strings.TrimPrefix(value, codec.Name()+"=")
-	if value == "" {
-		return usagef("open: no cookie value (give it as the argument or on stdin)")
-	}
-	s, err := codec.Decode(value)
+	cookies, err := openInput(codec.Name(), *header, rest, e)
 	if err != nil {
 		return err
 	}
+	decode := codec.DecodeCookies
+	if *allowExpired {
+		decode = codec.DecodeCookiesExpired
+	}
+	s, err := decode(cookies)
+	if s == nil {
+		return err
+	}
+	// err is nil, or (with -allow-expired) the session is genuine but
+	// expired: print it, then fail with the reason.
 	out := openOutput{
 		Data:         sessionData(s),
 		ID:           s.ID(),
 		KeyID:        s.KeyID(),
 		Created:      s.CreatedAt().UTC().Format(time.RFC3339),
+		Expired:      err != nil,
 		KeyDeadlines: keyDeadlines(s),
+	}
+	if *types {
+		out.Types = sessionTypes(s)
 	}
 	for _, f := range s.Flashes() {
 		out.Flashes = append(out.Flashes, jsonable(f))
@@ -285,8 +292,8 @@ func open(args []string, e env) error {
 		ExpiryAgeSeconds:      int64(age / time.Second),
 		ExpiryDate:            s.ExpiryDate().UTC().Format(time.RFC3339),
 	}
-	// A session Decode opened always came from a cookie, so neither is
-	// zero; the checks keep the fields out rather than print year 1.
+	// A session from a cookie has both; the checks keep the fields out
+	// rather than print year 1.
 	if t := s.SealedAt(); !t.IsZero() {
 		out.Sealed = t.UTC().Format(time.RFC3339)
 	}
@@ -296,7 +303,69 @@ func open(args []string, e env) error {
 	enc := json.NewEncoder(e.stdout)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	if werr := enc.Encode(out); werr != nil {
+		return werr
+	}
+	return err
+}
+
+// openInput returns the cookies open reads the session from: the -cookie
+// header, or else the one argument or stdin, which is a Cookie header if it
+// holds a cookie named name (or one of its chunks) and a bare value
+// otherwise.
+func openInput(name, header string, rest []string, e env) ([]*http.Cookie, error) {
+	text := header
+	switch {
+	case header != "" && len(rest) > 0:
+		return nil, usagef("open: -cookie and an argument both given; pass one")
+	case header != "":
+	case len(rest) == 1:
+		text = rest[0]
+	case len(rest) > 1:
+		return nil, usagef("open: want one cookie value or header, got %d arguments (flags go before the value)", len(rest))
+	default:
+		b, err := io.ReadAll(io.LimitReader(e.stdin, maxInput))
+		if err != nil {
+			return nil, fmt.Errorf("cookiesession: reading stdin: %w", err)
+		}
+		text = string(b)
+	}
+	text = strings.TrimSpace(text)
+	if len(text) >= len("cookie:") && strings.EqualFold(text[:len("cookie:")], "cookie:") {
+		text = strings.TrimSpace(text[len("cookie:"):])
+	}
+	if text == "" {
+		return nil, usagef("open: no cookie value (give it as the argument, with -cookie or on stdin)")
+	}
+	cookies := parseCookieHeader(text)
+	for _, ck := range cookies {
+		if isSessionCookie(name, ck.Name) {
+			return cookies, nil
+		}
+	}
+	if header != "" {
+		return nil, usagef("open: the -cookie header holds no cookie named %q", name)
+	}
+	return []*http.Cookie{{Name: name, Value: text}}, nil
+}
+
+// parseCookieHeader parses a Cookie header as a server does, leaving out
+// malformed pairs.
+func parseCookieHeader(line string) []*http.Cookie {
+	r := http.Request{Header: http.Header{"Cookie": {line}}}
+	return r.Cookies()
+}
+
+// isSessionCookie reports whether cookie is the session's: name, or a chunk
+// name.N.
+func isSessionCookie(name, cookie string) bool {
+	rest, ok := strings.CutPrefix(cookie, name)
+	if !ok || rest == "" {
+		return ok
+	}
+	digits, ok := strings.CutPrefix(rest, ".")
+	i, err := strconv.Atoi(digits)
+	return ok && err == nil && i > 0 && strconv.Itoa(i) == digits
 }
 
 // keyDeadlines returns KeyExpiry, as RFC 3339 UTC, of every key that has

@@ -86,11 +86,10 @@ func demo(args []string, e env) error {
 		// "localhost", not for 127.0.0.1). Never set Insecure behind a
 		// real domain: without Secure the cookie travels in clear text.
 		Insecure: true,
-		// SameSite=Lax (the library's default, said out loud) is the
-		// demo's only CSRF defence: browsers do not send the cookie on
-		// cross-site POSTs. There are deliberately no CSRF tokens here; a
-		// real application with same-site neighbours it does not trust
-		// needs them (or an Origin check).
+		// SameSite=Lax (the library's default, said out loud): browsers
+		// do not send the cookie on cross-site POSTs. The CSRF tokens in
+		// every form (codec.CSRF) also cover same-site neighbours and
+		// browsers that ignore SameSite.
 		SameSite: http.SameSiteLaxMode,
 		Logger:   logger,
 		Guard:    guard,
@@ -189,7 +188,7 @@ func newDemo(codec *cookiesession.Codec, keys *cookiesession.Keyring, now func()
 	mux.HandleFunc("POST /session/flush", a.handleFlush)
 	mux.HandleFunc("POST /session/expiry", a.handleExpiry)
 	mux.HandleFunc("POST /session/rotate", a.handleRotate)
-	return a.headers(codec.Middleware(mux))
+	return a.headers(codec.Middleware(codec.CSRF(mux)))
 }
 
 // headers sets the demo's security headers and bounds request bodies.
@@ -210,6 +209,7 @@ type page struct {
 	CSS     template.CSS
 	User    string
 	Flashes []string
+	CSRF    string // the token every form posts back
 
 	// index
 	Phone       string
@@ -235,9 +235,10 @@ type page struct {
 type row struct{ Key, Value, Deadline string }
 
 // newPage fills what every page shows. It takes the flash messages, which
-// removes them from the session.
+// removes them from the session, and a CSRF token for the page's forms,
+// which gives a session without one its CSRF secret.
 func (a *demoApp) newPage(s *cookiesession.Session, title string) *page {
-	p := &page{Title: title, CSS: a.css, User: cookiesession.GetOr(s, keyUser, "")}
+	p := &page{Title: title, CSS: a.css, User: cookiesession.GetOr(s, keyUser, ""), CSRF: s.CSRFToken()}
 	for _, f := range s.Flashes() {
 		p.Flashes = append(p.Flashes, fmt.Sprint(f))
 	}
@@ -366,6 +367,9 @@ func (a *demoApp) handleSession(w http.ResponseWriter, r *http.Request) {
 	s := cookiesession.FromContext(r.Context())
 	p := a.newPage(s, "Session") // flashes first: the cookie measured below no longer carries them
 	for _, k := range s.Keys() {
+		if k == cookiesession.CSRFKey {
+			continue // a page must show only masked tokens, never the secret
+		}
 		v, _ := s.Get(k)
 		rw := row{Key: k, Value: displayValue(v)}
 		if t, ok := s.KeyExpiry(k); ok {
@@ -410,8 +414,8 @@ func (a *demoApp) handleSet(w http.ResponseWriter, r *http.Request) {
 	s := cookiesession.FromContext(r.Context())
 	key := strings.TrimSpace(r.PostFormValue("key"))
 	value := r.PostFormValue("value")
-	if key == "" {
-		s.AddFlash("Key must not be empty")
+	if key == "" || key == cookiesession.CSRFKey {
+		s.AddFlash("Key must not be empty or " + cookiesession.CSRFKey)
 		redirect(w, r, "/session")
 		return
 	}

@@ -10,16 +10,21 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cookiesession/cookiesession"
 )
 
 // Replay attacks on the SMS login: a client that saves its cookie and sends
 // the saved copy again, as issue 10 describes. The demo's guard must hold.
 
-// replay posts form to path with the raw cookie value instead of the jar's,
-// and returns where the 303 leads and the session cookie value the response
-// sets ("" for none or a deletion).
-func (b *browser) replay(path, cookie string, form url.Values) (location, setCookie string) {
+// replay posts form to path with the raw cookie value instead of the jar's
+// and the CSRF token of the last page the browser fetched (a token of the
+// saved cookie's session, since the secret it checks against travels in the
+// session), and returns the status, where a 303 leads, and the session
+// cookie value the response sets ("" for none or a deletion).
+func (b *browser) replay(path, cookie string, form url.Values) (status int, location, setCookie string) {
 	b.t.Helper()
+	form.Set("csrf_token", b.csrf)
 	req, err := http.NewRequest(http.MethodPost, b.srv.URL+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		b.t.Fatal(err)
@@ -31,15 +36,12 @@ func (b *browser) replay(path, cookie string, form url.Values) (location, setCoo
 		b.t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		b.t.Fatalf("POST %s: %s, want 303", path, resp.Status)
-	}
 	for _, ck := range resp.Cookies() {
 		if ck.Name == "session" {
 			setCookie = ck.Value
 		}
 	}
-	return resp.Header.Get("Location"), setCookie
+	return resp.StatusCode, resp.Header.Get("Location"), setCookie
 }
 
 // pageWith fetches path with the raw cookie value.
@@ -78,9 +80,9 @@ func TestDemoSMSReplayLockedOut(t *testing.T) {
 		}
 	}
 	for i, guess := range append(wrongs, code) {
-		loc, set := b.replay("/sms/check", saved, url.Values{"code": {guess}})
-		if loc != "/" {
-			t.Fatalf("guess %d (%s) went to %q: logged in by replay", i+1, guess, loc)
+		status, loc, set := b.replay("/sms/check", saved, url.Values{"code": {guess}})
+		if status != http.StatusSeeOther || loc != "/" {
+			t.Fatalf("guess %d (%s): %d to %q; want 303 to /", i+1, guess, status, loc)
 		}
 		want := "Wrong code"
 		if i >= smsMaxTries {
@@ -105,12 +107,13 @@ func TestDemoSMSReplayAfterLogin(t *testing.T) {
 	wantFlash(t, page, "Logged in")
 	loggedIn := b.cookie()
 
-	loc, set := b.replay("/sms/check", saved, url.Values{"code": {code}})
-	if loc != "/" {
-		t.Fatalf("the right code, replayed after login, went to %q", loc)
+	// The pre-login session is revoked, so it opens empty: without the
+	// CSRF secret it carried, the form is refused before it is read.
+	if status, loc, _ := b.replay("/sms/check", saved, url.Values{"code": {code}}); status != http.StatusForbidden {
+		t.Fatalf("the right code, replayed after login: %d to %q; want 403", status, loc)
 	}
-	if got := flashes(b.pageWith("/", set)); len(got) != 1 || got[0] != "No code or code expired" {
-		t.Errorf("replayed pre-login cookie: flashes %q; want its session gone", got)
+	if s, err := b.codec.Decode(saved); !errors.Is(err, cookiesession.ErrRevoked) {
+		t.Errorf("the pre-login cookie after login: %v, %v; want ErrRevoked", s, err)
 	}
 
 	if got := mustID(t, b.pageWith("/session", loggedIn), "user"); got != "+1 555 0100" {

@@ -3,9 +3,12 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os/exec"
 	"strings"
@@ -13,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cookiesession/cookiesession"
 	"github.com/cookiesession/cookiesession/redisguard"
 	"github.com/cookiesession/cookiesession/redisguard/redistest"
 )
@@ -47,9 +51,9 @@ func TestDemoRedisReplayLockedOut(t *testing.T) {
 		}
 	}
 	for i, guess := range append(guesses, code) {
-		loc, set := b.replay("/sms/check", saved, url.Values{"code": {guess}})
-		if loc != "/" {
-			t.Fatalf("guess %d went to %q: logged in by replay", i+1, loc)
+		status, loc, set := b.replay("/sms/check", saved, url.Values{"code": {guess}})
+		if status != http.StatusSeeOther || loc != "/" {
+			t.Fatalf("guess %d: %d to %q; want 303 to /", i+1, status, loc)
 		}
 		want := "Wrong code"
 		if i >= smsMaxTries {
@@ -70,12 +74,13 @@ func TestDemoRedisReplayAfterLogin(t *testing.T) {
 	saved := b.cookie()
 	_, page = b.post("/sms/check", url.Values{"code": {code}})
 	wantFlash(t, page, "Logged in")
-	loc, set := b.replay("/sms/check", saved, url.Values{"code": {code}})
-	if loc != "/" {
-		t.Fatalf("the right code, replayed after login, went to %q", loc)
+	// Revoked, the pre-login session opens empty: without the CSRF secret
+	// it carried, the form is refused before it is read.
+	if status, loc, _ := b.replay("/sms/check", saved, url.Values{"code": {code}}); status != http.StatusForbidden {
+		t.Fatalf("the right code, replayed after login: %d to %q; want 403", status, loc)
 	}
-	if got := flashes(b.pageWith("/", set)); len(got) != 1 || got[0] != "No code or code expired" {
-		t.Errorf("replayed pre-login cookie: flashes %q; want its session gone", got)
+	if s, err := b.codec.Decode(saved); !errors.Is(err, cookiesession.ErrRevoked) {
+		t.Errorf("the pre-login cookie after login: %v, %v; want ErrRevoked", s, err)
 	}
 }
 
@@ -130,7 +135,7 @@ func TestDemoRedisFlag(t *testing.T) {
 			guardLine = line
 		}
 		if _, rest, ok := strings.Cut(line, "listening on http://"); ok {
-			base = "http://" + strings.Fields(rest)[0]
+			base = "http://" + strings.TrimSuffix(strings.Fields(rest)[0], "/")
 		}
 	}
 	if base == "" {
@@ -140,14 +145,24 @@ func TestDemoRedisFlag(t *testing.T) {
 		t.Errorf("the demo's guard line %q does not name the Redis at %s", guardLine, srv.Addr())
 	}
 
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	post := func(path string, form url.Values, cookies []*http.Cookie) []*http.Cookie {
-		req, _ := http.NewRequest(http.MethodPost, strings.TrimSuffix(base, "/")+path, strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		for _, c := range cookies {
-			req.AddCookie(c)
-		}
-		resp, err := client.Do(req)
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfRE.FindSubmatch(page)
+	if err != nil || m == nil {
+		t.Fatalf("GET /: %v, no CSRF token in the page", err)
+	}
+	post := func(path string, form url.Values) {
+		form.Set("csrf_token", string(m[1]))
+		resp, err := client.PostForm(base+path, form)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,10 +170,9 @@ func TestDemoRedisFlag(t *testing.T) {
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("POST %s: %s", path, resp.Status)
 		}
-		return resp.Cookies()
 	}
-	cookies := post("/sms/send", url.Values{"phone": {"+1 555 0100"}}, nil)
-	post("/sms/check", url.Values{"code": {"not a code"}}, cookies)
+	post("/sms/send", url.Values{"phone": {"+1 555 0100"}})
+	post("/sms/check", url.Values{"code": {"not a code"}})
 	keys, err := srv.Client(t).Keys(context.Background(), redisguard.DefaultPrefix+"*").Result()
 	if err != nil {
 		t.Fatal(err)

@@ -44,6 +44,8 @@ type browser struct {
 	jar    *cookiejar.Jar
 	clock  *clock
 	keys   *cookiesession.Keyring
+	codec  *cookiesession.Codec
+	csrf   string // the CSRF token of the last page fetched
 }
 
 func newBrowser(t *testing.T) *browser {
@@ -90,7 +92,7 @@ func newBrowserWith(t *testing.T, guard cookiesession.Guard) *browser {
 		// Redirects are followed by hand, to see each response's cookie.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	return &browser{t: t, srv: srv, client: client, jar: jar, clock: clk, keys: keys}
+	return &browser{t: t, srv: srv, client: client, jar: jar, clock: clk, keys: keys, codec: codec}
 }
 
 // get fetches path and returns the page.
@@ -108,14 +110,27 @@ func (b *browser) get(path string) string {
 	if resp.StatusCode != http.StatusOK {
 		b.t.Fatalf("GET %s: %s\n%s", path, resp.Status, body)
 	}
+	if m := csrfRE.FindSubmatch(body); m != nil {
+		b.csrf = string(m[1])
+	}
 	return string(body)
 }
 
-// post submits a form to path, checks the Post/Redirect/Get answer and
-// returns the Set-Cookie header of the POST's response and the page it
-// redirects to.
+var csrfRE = regexp.MustCompile(`<input type="hidden" name="csrf_token" value="([^"]+)">`)
+
+// post submits a form to path, with the CSRF token of the last page
+// fetched (the index page's if none was), checks the Post/Redirect/Get
+// answer and returns the Set-Cookie header of the POST's response and the
+// page it redirects to.
 func (b *browser) post(path string, form url.Values) (setCookie []string, page string) {
 	b.t.Helper()
+	if b.csrf == "" {
+		b.get("/")
+	}
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("csrf_token", b.csrf)
 	resp, err := b.client.PostForm(b.srv.URL+path, form)
 	if err != nil {
 		b.t.Fatal(err)
@@ -125,6 +140,20 @@ func (b *browser) post(path string, form url.Values) (setCookie []string, page s
 		b.t.Fatalf("POST %s: %s, want 303 See Other", path, resp.Status)
 	}
 	return resp.Header.Values("Set-Cookie"), b.get(resp.Header.Get("Location"))
+}
+
+// sessionKeys returns the keys of the session the jar's cookie holds, or
+// nil if there is no cookie.
+func (b *browser) sessionKeys() []string {
+	b.t.Helper()
+	if b.cookie() == "" {
+		return nil
+	}
+	s, err := b.codec.Decode(b.cookie())
+	if err != nil {
+		b.t.Fatalf("the jar's session cookie does not open: %v", err)
+	}
+	return s.Keys()
 }
 
 // cookie returns the session cookie the jar holds, or "".
@@ -228,8 +257,13 @@ func TestDemoPages(t *testing.T) {
 	if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
 		t.Errorf("Content-Type %q", ct)
 	}
-	if sc := resp.Header.Values("Set-Cookie"); len(sc) != 0 {
-		t.Errorf("a first visit set %q, want no cookie", sc)
+	// The page's forms carry CSRF tokens, so a first visit gets a cookie
+	// holding the session's CSRF secret and nothing else.
+	if sc := resp.Header.Values("Set-Cookie"); len(sc) != 1 {
+		t.Errorf("a first visit set %q, want one session cookie", sc)
+	}
+	if keys := b.sessionKeys(); len(keys) != 1 || keys[0] != cookiesession.CSRFKey {
+		t.Errorf("a first visit's session holds %q, want only the CSRF secret", keys)
 	}
 
 	index := b.get("/")
@@ -261,14 +295,17 @@ func TestDemoPages(t *testing.T) {
 	if _, ok := byID(index, "user"); ok {
 		t.Error("#user shown before login")
 	}
-	if got := mustID(t, session, "cookie-size"); got != "0" {
-		t.Errorf("cookie size of an empty session %q, want 0", got)
+	if got := mustID(t, session, "cookie-size"); got != strconv.Itoa(len("session="+b.cookie())) {
+		t.Errorf("cookie size of a session with only its CSRF secret %q, want the cookie's %d bytes", got, len("session="+b.cookie()))
+	}
+	if r := rows(t, session); len(r) != 0 {
+		t.Errorf("the session page shows %v; want no rows (the CSRF secret is never shown)", r)
 	}
 	if room, err := strconv.Atoi(mustID(t, session, "cookie-room")); err != nil || room < 1000 || room > 4096 {
 		t.Errorf("cookie-room of an empty session %d, %v; want the room of a 4096-byte cookie", room, err)
 	}
-	if got := mustID(t, session, "cookie-deadline"); got != "none" {
-		t.Errorf("cookie-deadline %q with no cookie, want none", got)
+	if got := mustID(t, session, "cookie-deadline"); got == "none" {
+		t.Errorf("cookie-deadline %q, want the deadline of the first visit's cookie", got)
 	}
 	if got := mustID(t, session, "expiry-policy"); got != "default" {
 		t.Errorf("expiry-policy %q of a new session, want default", got)
@@ -438,7 +475,9 @@ func TestDemoSetDeleteClear(t *testing.T) {
 		t.Errorf("rows %v", r)
 	}
 	_, page = b.post("/session/set", url.Values{"key": {"  "}, "value": {"x"}})
-	wantFlash(t, page, "Key must not be empty")
+	wantFlash(t, page, "Key must not be empty or _csrf")
+	_, page = b.post("/session/set", url.Values{"key": {cookiesession.CSRFKey}, "value": {"x"}})
+	wantFlash(t, page, "Key must not be empty or _csrf")
 
 	// Too large: refused, and the session is as it was.
 	_, page = b.post("/session/set", url.Values{"key": {"blob"}, "value": {strings.Repeat("x", 5000)}})
@@ -499,9 +538,9 @@ func TestDemoSetDeleteClear(t *testing.T) {
 	if got := mustID(t, page, "session-id"); got != id {
 		t.Errorf("clear changed the session ID from %q to %q", id, got)
 	}
-	// Nothing left: the cookie went with the flash.
-	if c := b.cookie(); c != "" {
-		t.Errorf("cookie %q after clear, want none", c)
+	// Nothing left but the new CSRF secret the page's forms needed.
+	if keys := b.sessionKeys(); len(keys) != 1 || keys[0] != cookiesession.CSRFKey {
+		t.Errorf("session after clear holds %q, want only the CSRF secret", keys)
 	}
 }
 
@@ -517,8 +556,8 @@ func TestDemoFlush(t *testing.T) {
 	if _, ok := byID(page, "user"); ok {
 		t.Error("still logged in after flush")
 	}
-	if c := b.cookie(); c != "" {
-		t.Errorf("cookie %q after flush, want none", c)
+	if keys := b.sessionKeys(); len(keys) != 1 || keys[0] != cookiesession.CSRFKey {
+		t.Errorf("session after flush holds %q, want only a new CSRF secret", keys)
 	}
 	page = b.get("/session")
 	if r := rows(t, page); len(r) != 0 {
@@ -685,7 +724,12 @@ func TestDemoStaleKey(t *testing.T) {
 	if r := rows(t, page); len(r) != 0 {
 		t.Errorf("rows %v from a cookie sealed with a retired key", r)
 	}
-	if c := b.cookie(); c != "" {
-		t.Errorf("cookie %q kept, want it deleted", c)
+	// The old cookie is replaced by a new session that holds only the
+	// CSRF secret of the page's forms.
+	if c := b.cookie(); !strings.HasPrefix(c, b.keys.PrimaryID()+".") {
+		t.Errorf("cookie %.24q... kept, want a new one sealed with %s", c, b.keys.PrimaryID())
+	}
+	if keys := b.sessionKeys(); len(keys) != 1 || keys[0] != cookiesession.CSRFKey {
+		t.Errorf("session after a retired key holds %q, want only the CSRF secret", keys)
 	}
 }

@@ -2,9 +2,11 @@
 // github.com/cookiesession/cookiesession sessions.
 //
 //	cookiesession keygen [-id ID]
-//	cookiesession seal   [-name NAME] [-keys KEYS] [-ttl DURATION] < data.json
-//	cookiesession open   [-name NAME] [-keys KEYS] [VALUE]
-//	cookiesession demo   [-addr 127.0.0.1:8080] [-redis HOST:PORT]
+//	cookiesession seal   [-name NAME] [-keys KEYS] [-ttl DURATION] [-max-age DURATION] < data.json
+//	cookiesession open   [-name NAME] [-keys KEYS] [-max-age DURATION] [-max-cookies N]
+//	                     [-allow-expired] [-types] [-cookie HEADER | INPUT]
+//	cookiesession demo   [-addr 127.0.0.1:8080] [-redis ADDR]
+//	cookiesession help   [SUBCOMMAND]
 //
 // Exit status: 0 on success, 1 when a cookie does not open (tampered,
 // expired, unknown key, too large) or the input cannot be sealed, 2 on bad
@@ -35,27 +37,22 @@ const usageText = `cookiesession: keys, cookies and a demo for github.com/cookie
 Usage:
   cookiesession keygen [-id ID]
   cookiesession seal   [-name NAME] [-keys KEYS] [-ttl DURATION] [-max-age DURATION] < data.json
-  cookiesession open   [-name NAME] [-keys KEYS] [-max-age DURATION] [VALUE]
-  cookiesession demo   [-addr 127.0.0.1:8080] [-redis HOST:PORT]
-  cookiesession help
+  cookiesession open   [-name NAME] [-keys KEYS] [-max-age DURATION] [-max-cookies N]
+                       [-allow-expired] [-types] [-cookie HEADER | INPUT]
+  cookiesession demo   [-addr 127.0.0.1:8080] [-redis ADDR]
+  cookiesession help   [SUBCOMMAND]
 
 Subcommands:
-  keygen  print a new key ("id:secret") in the form ParseKeys reads; the
-          default ID is today's date. Prepend it to the old keys, comma
-          separated, to rotate: the first key seals, the others still open.
+  keygen  print a new key ("id:secret") in the form ParseKeys reads.
   seal    read a JSON object on stdin and print the sealed cookie value.
-          Integers become int64, other numbers float64, objects
-          map[string]any, arrays []any. -ttl sets SetExpiry: "2h" idles out
-          after two hours, "0" lasts until the browser closes; without it
-          the library default applies (Config.MaxAge, 14 days).
-  open    open a cookie value (the argument, or stdin) and print its
-          session as JSON: data ([]byte as base64, times as RFC 3339), ID,
-          key ID, creation time, expiry policy and date, per-key deadlines.
-          A leading "NAME=" is stripped. Flags go before the value.
+  open    open a cookie value or a whole Cookie header (chunked sessions
+          too) and print its session as JSON.
   demo    run a small web app (SMS login, session inspector) on
           127.0.0.1 over plain HTTP with a throwaway key. Spent codes,
           attempt counts and revoked sessions are kept in memory, or with
           -redis in that Redis (it must answer at start-up).
+  help    print this text, or a subcommand's: "cookiesession help open"
+          or "cookiesession open -h".
 
 Keys come from -keys or, better (command lines are visible to other
 users), the environment variable COOKIESESSION_KEYS. seal and open refuse
@@ -70,10 +67,118 @@ Examples:
   export COOKIESESSION_KEYS=$(cookiesession keygen)
   echo '{"user":"+15551234567","n":3}' | cookiesession seal -ttl 1h
   cookiesession seal < data.json | cookiesession open
-  cookiesession open "session=$VALUE"
-  COOKIESESSION_KEYS="$(cookiesession keygen -id k2),$COOKIESESSION_KEYS" cookiesession open "$OLD_VALUE"
+  cookiesession open -max-cookies 4 -cookie "$(pbpaste)"
   cookiesession demo -addr 127.0.0.1:8080
 `
+
+const keygenUsage = `Usage:
+  cookiesession keygen [-id ID]
+
+Print a new key ("id:secret") in the form ParseKeys reads. Prepend it to
+the old keys, comma separated, to rotate: the first key seals, the others
+still open.
+
+Flags:
+  -id ID  key ID, 1 to 16 characters of [A-Za-z0-9_-]; default today's
+          date (2006-01-02)
+
+Examples:
+  export COOKIESESSION_KEYS=$(cookiesession keygen)
+  COOKIESESSION_KEYS="$(cookiesession keygen -id k2),$COOKIESESSION_KEYS"
+`
+
+const sealUsage = `Usage:
+  cookiesession seal [-name NAME] [-keys KEYS] [-ttl DURATION] [-max-age DURATION] < data.json
+
+Read a JSON object on stdin and print the sealed cookie value. Integers
+become int64, other numbers float64, objects map[string]any, arrays []any.
+
+Flags:
+  -name NAME          cookie name (default "session"); a value sealed under
+                      one name does not open under another
+  -keys KEYS          keys as keygen prints them, comma separated, the
+                      sealing key first (default $COOKIESESSION_KEYS)
+  -ttl DURATION       SetExpiry: "2h" idles out after two hours, "0" lasts
+                      until the browser closes; default Config.MaxAge
+  -max-age DURATION   the codec's Config.MaxAge (default 336h, 14 days)
+
+Examples:
+  echo '{"user":"+15551234567","n":3}' | cookiesession seal -ttl 1h
+  cookiesession seal < data.json | cookiesession open
+`
+
+const openUsage = `Usage:
+  cookiesession open [flags] [INPUT]
+  cookiesession open [flags] -cookie HEADER
+
+Open a session cookie and print its session as JSON: data ([]byte as
+base64, times as RFC 3339), ID, key ID, creation and seal times, expiry
+policy and deadline, per-key deadlines, flash messages, and "expired".
+
+INPUT, the argument or else stdin, is a bare cookie value, NAME=VALUE, or a
+whole Cookie header as a browser sends it ("Cookie: " optional); -cookie
+takes only a header. A header's other cookies are ignored. A session split over NAME, NAME.1, ... (the
+application's Config.MaxCookies > 1) opens only from a header holding all its
+cookies, with -max-cookies set to the application's value. Flags go before
+the input.
+
+Flags:
+  -name NAME          cookie name (default "session")
+  -keys KEYS          keys as keygen prints them, comma separated
+                      (default $COOKIESESSION_KEYS)
+  -max-age DURATION   the codec's Config.MaxAge (default 336h, 14 days)
+  -max-cookies N      the codec's Config.MaxCookies, 1 to 16 (default 1)
+  -cookie HEADER      the Cookie header to read the session from
+  -allow-expired      print a genuine but expired session too, with
+                      "expired": true; the exit status is still 1. Tampered,
+                      malformed and unknown-key cookies are still refused
+  -types              add "types": each value's msgpack type, as the
+                      cookie stores it (e.g. "fixstr", "int 64",
+                      "timestamp (ext 8)")
+
+Examples:
+  cookiesession open "session=$VALUE"
+  cookiesession open -max-cookies 4 -cookie 'theme=dark; session=2:k1.MTc...; session.1=...'
+  cookiesession open -allow-expired -types < value.txt
+`
+
+const demoUsage = `Usage:
+  cookiesession demo [-addr 127.0.0.1:8080] [-redis ADDR]
+
+Run a small web app (SMS login, session inspector) over plain HTTP with a
+throwaway key: a restart logs everyone out. Spent codes, attempt counts and
+revoked sessions (the guard) are kept in this process's memory, or with
+-redis in that Redis, which must answer at start-up.
+
+Flags:
+  -addr ADDR   address to listen on (default 127.0.0.1:8080)
+  -redis ADDR  keep the guard in the Redis at ADDR (host:port)
+
+Examples:
+  cookiesession demo -addr 127.0.0.1:8080
+  cookiesession demo -redis 127.0.0.1:6379
+`
+
+// subcommand is one of the command's subcommands.
+type subcommand struct {
+	run   func(args []string, e env) error
+	usage string
+}
+
+// lookup returns the subcommand called name.
+func lookup(name string) (subcommand, bool) {
+	switch name {
+	case "keygen":
+		return subcommand{keygen, keygenUsage}, true
+	case "seal":
+		return subcommand{seal, sealUsage}, true
+	case "open":
+		return subcommand{open, openUsage}, true
+	case "demo":
+		return subcommand{demo, demoUsage}, true
+	}
+	return subcommand{}, false
+}
 
 // usageError is bad usage: exit status 2, with the usage on stderr.
 type usageError struct{ msg string }
@@ -105,36 +210,49 @@ func run(args []string, e env) int {
 		fmt.Fprint(e.stderr, "cookiesession: no subcommand\n\n", usageText)
 		return exitUsage
 	}
-	var err error
-	switch cmd, rest := args[0], args[1:]; cmd {
+	cmd, rest := args[0], args[1:]
+	switch cmd {
 	case "help", "-h", "-help", "--help":
-		fmt.Fprint(e.stdout, usageText)
-		return exitOK
-	case "keygen":
-		err = keygen(rest, e)
-	case "seal":
-		err = seal(rest, e)
-	case "open":
-		err = open(rest, e)
-	case "demo":
-		err = demo(rest, e)
-	default:
-		err = usagef("unknown subcommand %q", cmd)
+		return help(rest, e)
 	}
+	sub, ok := lookup(cmd)
+	if !ok {
+		fmt.Fprintf(e.stderr, "cookiesession: unknown subcommand %q\n\n%s", cmd, usageText)
+		return exitUsage
+	}
+	err := sub.run(rest, e)
 	var ue *usageError
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, errHelp):
-		fmt.Fprint(e.stdout, usageText)
+		fmt.Fprint(e.stdout, sub.usage)
 		return exitOK
 	case errors.As(err, &ue):
-		fmt.Fprintf(e.stderr, "%s\n\n%s", oneLine(err), usageText)
+		fmt.Fprintf(e.stderr, "%s\n\n%s", oneLine(err), sub.usage)
 		return exitUsage
 	default:
 		fmt.Fprintln(e.stderr, oneLine(err))
 		return exitFailure
 	}
+}
+
+// help prints the usage, or with one argument that subcommand's.
+func help(args []string, e env) int {
+	switch len(args) {
+	case 0:
+		fmt.Fprint(e.stdout, usageText)
+		return exitOK
+	case 1:
+		if sub, ok := lookup(args[0]); ok {
+			fmt.Fprint(e.stdout, sub.usage)
+			return exitOK
+		}
+		fmt.Fprintf(e.stderr, "cookiesession: help: unknown subcommand %q\n\n%s", args[0], usageText)
+	default:
+		fmt.Fprintf(e.stderr, "cookiesession: help: want at most one subcommand, got %d arguments\n\n%s", len(args), usageText)
+	}
+	return exitUsage
 }
 
 // oneLine returns err's message on one line, starting "cookiesession: ".

@@ -9,11 +9,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cookiesession/cookiesession"
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // binary is the cookiesession command, built once by TestMain.
@@ -170,12 +172,94 @@ func parseOpened(t *testing.T, r result) opened {
 }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}, {"seal", "-h"}, {"open", "-help"}} {
+	for _, args := range [][]string{{"help"}, {"-h"}, {"-help"}, {"--help"}} {
 		r := cli(t, "", "", args...)
 		r.wantCode(t, 0)
-		if !strings.Contains(r.stdout, "Usage:") || !strings.Contains(r.stdout, "Examples:") || r.stderr != "" {
+		if r.stdout != usageText || r.stderr != "" {
 			t.Errorf("%v: stdout %q, stderr %q; want the usage on stdout", args, r.stdout, r.stderr)
 		}
+	}
+}
+
+// TestSubcommandHelp: each subcommand's -h, -help and "help SUB" print that
+// subcommand's usage, not the global one.
+func TestSubcommandHelp(t *testing.T) {
+	for _, name := range []string{"keygen", "seal", "open", "demo"} {
+		sub, ok := lookup(name)
+		if !ok {
+			t.Fatalf("no subcommand %q", name)
+		}
+		if !strings.HasPrefix(sub.usage, "Usage:\n  cookiesession "+name+" ") || !strings.Contains(sub.usage, "\nFlags:\n") || !strings.Contains(sub.usage, "\nExamples:\n") {
+			t.Errorf("%s usage does not start with its synopsis or lacks Flags or Examples:\n%s", name, sub.usage)
+		}
+		for _, args := range [][]string{{name, "-h"}, {name, "-help"}, {name, "--help"}, {"help", name}} {
+			r := cli(t, "", "", args...)
+			r.wantCode(t, 0)
+			if r.stdout != sub.usage || r.stderr != "" {
+				t.Errorf("%v: stdout %q, stderr %q; want %s's usage on stdout", args, r.stdout, r.stderr, name)
+			}
+		}
+	}
+	cli(t, "", "", "help", "nope").wantUsage(t, `unknown subcommand "nope"`)
+	cli(t, "", "", "help", "open", "seal").wantUsage(t, "at most one subcommand")
+}
+
+// TestUsageFlagsExist: every flag a subcommand's usage lists is one the
+// subcommand accepts (an unknown flag would be a usage error before -h).
+func TestUsageFlagsExist(t *testing.T) {
+	values := map[string]string{"NAME": "sid", "KEYS": "k1:x", "DURATION": "1h", "N": "2", "HEADER": "a=b", "ID": "k1", "ADDR": "127.0.0.1:0"}
+	flagLine := regexp.MustCompile(`(?m)^  -([a-z-]+)(?: ([A-Z]+))?\s`)
+	for _, name := range []string{"keygen", "seal", "open", "demo"} {
+		sub, _ := lookup(name)
+		_, flags, _ := strings.Cut(sub.usage, "\nFlags:\n")
+		matches := flagLine.FindAllStringSubmatch(flags, -1)
+		if len(matches) == 0 {
+			t.Errorf("%s usage lists no flags", name)
+		}
+		for _, m := range matches {
+			arg := "-" + m[1]
+			if m[2] != "" {
+				v, ok := values[m[2]]
+				if !ok {
+					t.Fatalf("%s: no test value for placeholder %s", name, m[2])
+				}
+				arg += "=" + v
+			}
+			r := cli(t, "", "", name, arg, "-h")
+			if r.code != 0 || r.stdout != sub.usage {
+				t.Errorf("%s %s -h: exit %d, stderr %q; want the flag accepted", name, arg, r.code, r.stderr)
+			}
+		}
+	}
+}
+
+// TestSubcommandUsageErrors: a usage error in a subcommand shows that
+// subcommand's usage.
+func TestSubcommandUsageErrors(t *testing.T) {
+	keys := newKeys(t, "k1")
+	tests := []struct {
+		sub  string
+		args []string
+	}{
+		{"keygen", []string{"keygen", "-size", "3"}},
+		{"seal", []string{"seal", "-ttl", "banana"}},
+		{"open", []string{"open", "-nope", "x"}},
+		{"open", []string{"open", "a", "b"}},
+		{"open", []string{"open", "-max-cookies", "17", "x"}},
+		{"demo", []string{"demo", "now"}},
+	}
+	for _, tt := range tests {
+		r := cli(t, keys, "", tt.args...)
+		r.wantCode(t, 2)
+		sub, _ := lookup(tt.sub)
+		if !strings.HasPrefix(r.stderr, "cookiesession: ") || !strings.HasSuffix(r.stderr, "\n\n"+sub.usage) {
+			t.Errorf("%v: stderr %q, want a message and %s's usage", tt.args, r.stderr, tt.sub)
+		}
+	}
+	r := cli(t, keys, "", "frobnicate")
+	r.wantCode(t, 2)
+	if !strings.HasSuffix(r.stderr, usageText) {
+		t.Errorf("unknown subcommand: stderr %q, want the global usage", r.stderr)
 	}
 }
 
@@ -591,5 +675,302 @@ func TestOneLine(t *testing.T) {
 	}
 	if got := oneLine(cookiesession.ErrExpired); !regexp.MustCompile(`^cookiesession: [^:]`).MatchString(got) {
 		t.Errorf("oneLine(ErrExpired) = %q, prefix doubled", got)
+	}
+}
+
+// chunkedCodec returns a codec for keys whose sessions may span maxCookies
+// cookies, with its clock at now.
+func chunkedCodec(t *testing.T, keys string, maxCookies int, now time.Time) *cookiesession.Codec {
+	t.Helper()
+	kr, err := cookiesession.ParseKeys(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cookiesession.NewCodec(cookiesession.Config{Keys: kr, MaxCookies: maxCookies, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// cookieHeader returns the Cookie header a browser sends back for the
+// cookies c.Cookies set, between two unrelated cookies.
+func cookieHeader(t *testing.T, c *cookiesession.Codec, s *cookiesession.Session) (header string, parts int) {
+	t.Helper()
+	cks, err := c.Cookies(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pairs := []string{"theme=dark"}
+	for _, ck := range cks {
+		if ck.Value != "" {
+			pairs = append(pairs, ck.Name+"="+ck.Value)
+			parts++
+		}
+	}
+	return strings.Join(append(pairs, "lang=en"), "; "), parts
+}
+
+func TestOpenCookieHeader(t *testing.T) {
+	keys := newKeys(t, "k1")
+	r := cli(t, keys, `{"user":"ada"}`, "seal")
+	r.wantCode(t, 0)
+	value := strings.TrimSpace(r.stdout)
+	header := "theme=dark; session=" + value + "; lang=en"
+	for name, args := range map[string][]string{
+		"-cookie":               {"open", "-cookie", header},
+		"-cookie with prefix":   {"open", "-cookie", "Cookie: " + header},
+		"argument":              {"open", header},
+		"argument, prefix":      {"open", "cookie: " + header},
+		"duplicate other names": {"open", "session.x=1; " + header + "; sessionx=2"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if o := parseOpened(t, cli(t, keys, "", args...)); o.Data["user"] != "ada" {
+				t.Errorf("data %v", o.Data)
+			}
+		})
+	}
+	t.Run("stdin", func(t *testing.T) {
+		if o := parseOpened(t, cli(t, keys, "Cookie: "+header+"\n", "open")); o.Data["user"] != "ada" {
+			t.Errorf("data %v", o.Data)
+		}
+	})
+	t.Run("-name", func(t *testing.T) {
+		r := cli(t, keys, `{"user":"bob"}`, "seal", "-name", "sid")
+		r.wantCode(t, 0)
+		both := header + "; sid=" + strings.TrimSpace(r.stdout)
+		if o := parseOpened(t, cli(t, keys, "", "open", "-name", "sid", "-cookie", both)); o.Data["user"] != "bob" {
+			t.Errorf("data %v", o.Data)
+		}
+	})
+	t.Run("no session cookie", func(t *testing.T) {
+		cli(t, keys, "", "open", "-cookie", "theme=dark; lang=en").wantUsage(t, `no cookie named "session"`)
+		// Without -cookie, input that holds no session cookie is taken
+		// as a bare value, which does not open.
+		cli(t, keys, "", "open", "theme=dark; lang=en").wantFailure(t, "invalid session cookie")
+	})
+	t.Run("-cookie and argument", func(t *testing.T) {
+		cli(t, keys, "", "open", "-cookie", header, value).wantUsage(t, "-cookie and an argument")
+	})
+	t.Run("tampered in a header", func(t *testing.T) {
+		bad := strings.Replace(header, value, value[:len(value)-8]+"AAAAAAAA", 1)
+		cli(t, keys, "", "open", "-cookie", bad).wantFailure(t, "invalid session cookie")
+	})
+}
+
+func TestOpenChunked(t *testing.T) {
+	keys := newKeys(t, "k1")
+	c := chunkedCodec(t, keys, 4, time.Now())
+	s := c.New()
+	blob := strings.Repeat("0123456789", 700)
+	s.Set("blob", blob)
+	s.Set("user", "ada")
+	header, parts := cookieHeader(t, c, s)
+	if parts < 2 {
+		t.Fatalf("session took %d cookies, want a chunked one", parts)
+	}
+
+	o := parseOpened(t, cli(t, keys, "", "open", "-max-cookies", "4", "-cookie", header))
+	if o.Data["blob"] != blob || o.Data["user"] != "ada" || o.ID != s.ID() {
+		t.Errorf("chunked session opened as %v bytes of blob, user %v, id %q", len(fmt.Sprint(o.Data["blob"])), o.Data["user"], o.ID)
+	}
+	t.Run("stdin", func(t *testing.T) {
+		if o := parseOpened(t, cli(t, keys, header, "open", "-max-cookies", "4")); o.Data["user"] != "ada" {
+			t.Errorf("data user %v", o.Data["user"])
+		}
+	})
+	t.Run("without -max-cookies", func(t *testing.T) {
+		cli(t, keys, "", "open", "-cookie", header).wantFailure(t, "too large")
+	})
+	t.Run("-max-cookies below the count", func(t *testing.T) {
+		cli(t, keys, "", "open", "-max-cookies", strconv.Itoa(parts-1), "-cookie", header).wantFailure(t, "too large")
+	})
+	t.Run("chunk missing", func(t *testing.T) {
+		cut := regexp.MustCompile(`; session\.1=[^;]*`).ReplaceAllString(header, "")
+		cli(t, keys, "", "open", "-max-cookies", "4", "-cookie", cut).wantFailure(t, "chunk 1 of")
+	})
+	t.Run("bad -max-cookies", func(t *testing.T) {
+		cli(t, keys, "", "open", "-max-cookies", "17", "-cookie", header).wantUsage(t, "MaxCookies")
+		cli(t, keys, "", "open", "-max-cookies", "-1", "-cookie", header).wantUsage(t, "MaxCookies")
+	})
+}
+
+// expiredValue returns a value holding user, sealed two hours ago with an
+// hour's idle expiry.
+func expiredValue(t *testing.T, keys string) string {
+	t.Helper()
+	c := newCodec(t, keys, time.Now().Add(-2*time.Hour))
+	s := c.New()
+	s.Set("user", "ada")
+	s.AddFlash("welcome")
+	s.SetExpiry(time.Hour)
+	v, err := c.Encode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestOpenAllowExpired(t *testing.T) {
+	keys := newKeys(t, "k1")
+	old := expiredValue(t, keys)
+
+	cli(t, keys, "", "open", old).wantFailure(t, "expired")
+
+	r := cli(t, keys, "", "open", "-allow-expired", old)
+	r.wantCode(t, 1)
+	if !strings.HasPrefix(r.stderr, "cookiesession: session expired: deadline ") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("stderr %q, want one line giving the expiry", r.stderr)
+	}
+	var o struct {
+		opened
+		Expired *bool `json:"expired"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &o); err != nil {
+		t.Fatalf("stdout %q: %v", r.stdout, err)
+	}
+	if o.Expired == nil || !*o.Expired {
+		t.Errorf("expired = %v, want true", o.Expired)
+	}
+	if o.Data["user"] != "ada" || len(o.Flashes) != 1 || o.Flashes[0] != "welcome" || o.Expiry.Policy != "idle 1h0m0s" {
+		t.Errorf("expired session printed as %+v", o.opened)
+	}
+	if d, err := time.Parse(time.RFC3339, o.Expiry.Deadline); err != nil || d.After(time.Now()) {
+		t.Errorf("deadline %q, want one in the past", o.Expiry.Deadline)
+	}
+
+	t.Run("live session", func(t *testing.T) {
+		r := cli(t, keys, `{"user":"bob"}`, "seal")
+		r.wantCode(t, 0)
+		live := cli(t, keys, "", "open", "-allow-expired", strings.TrimSpace(r.stdout))
+		o := parseOpened(t, live)
+		if o.Data["user"] != "bob" || !strings.Contains(live.stdout, `"expired": false`) {
+			t.Errorf("live session printed %s", live.stdout)
+		}
+	})
+	t.Run("tampered", func(t *testing.T) {
+		b := []byte(old)
+		i := len(b) / 2
+		if b[i] == 'A' {
+			b[i] = 'B'
+		} else {
+			b[i] = 'A'
+		}
+		cli(t, keys, "", "open", "-allow-expired", string(b)).wantFailure(t, "invalid session cookie")
+	})
+	t.Run("unknown key", func(t *testing.T) {
+		cli(t, newKeys(t, "k2"), "", "open", "-allow-expired", old).wantFailure(t, "unknown key")
+	})
+	t.Run("same ID, other secret", func(t *testing.T) {
+		cli(t, newKeys(t, "k1"), "", "open", "-allow-expired", old).wantFailure(t, "invalid session cookie")
+	})
+	t.Run("chunked", func(t *testing.T) {
+		c := chunkedCodec(t, keys, 3, time.Now().Add(-2*time.Hour))
+		s := c.New()
+		s.Set("blob", strings.Repeat("x", 6000))
+		s.SetExpiry(time.Hour)
+		header, _ := cookieHeader(t, c, s)
+		cli(t, keys, "", "open", "-max-cookies", "3", "-cookie", header).wantFailure(t, "expired")
+		r := cli(t, keys, "", "open", "-max-cookies", "3", "-allow-expired", "-cookie", header)
+		r.wantCode(t, 1)
+		if !strings.Contains(r.stdout, `"expired": true`) || !strings.Contains(r.stdout, strings.Repeat("x", 6000)) {
+			t.Errorf("chunked expired session printed %.200q", r.stdout)
+		}
+	})
+}
+
+func TestOpenTypes(t *testing.T) {
+	keys := newKeys(t, "k1")
+	c := newCodec(t, keys, time.Now())
+	s := c.New()
+	s.Set("str", "ada")
+	s.Set("small", int64(5))
+	s.Set("neg", int64(-300))
+	s.Set("big", uint64(1)<<40)
+	s.Set("f", 2.5)
+	s.Set("yes", true)
+	s.Set("none", nil)
+	s.Set("raw", []byte{1, 2})
+	s.Set("list", []string{"a"})
+	s.Set("map", map[string]int{"a": 1})
+	s.Set("when", time.Unix(1700000000, 0))
+	v, err := c.Encode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cli(t, keys, "", "open", "-types", v)
+	parseOpened(t, r)
+	var o struct {
+		Types map[string]string `json:"types"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &o); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"str": "fixstr", "small": "positive fixint", "neg": "int 16", "big": "uint 64",
+		"f": "float 64", "yes": "true", "none": "nil", "raw": "bin 8", "list": "fixarray",
+		"map": "fixmap", "when": "timestamp (fixext 4)",
+	}
+	if fmt.Sprint(o.Types) != fmt.Sprint(want) {
+		t.Errorf("types\n got %v\nwant %v", o.Types, want)
+	}
+	if r := cli(t, keys, "", "open", v); strings.Contains(r.stdout, `"types"`) {
+		t.Error("types printed without -types")
+	}
+}
+
+// TestMsgpackType names every kind of msgpack value, encoded by msgpack
+// itself.
+func TestMsgpackType(t *testing.T) {
+	tests := []struct {
+		v    any
+		want string
+	}{
+		{int8(-100), "int 8"},
+		{int32(-40000), "int 32"},
+		{int64(-1) << 40, "int 64"},
+		{-3, "negative fixint"},
+		{uint8(200), "uint 8"},
+		{uint16(60000), "uint 16"},
+		{uint32(1 << 31), "uint 32"},
+		{float32(1.5), "float 32"},
+		{false, "false"},
+		{strings.Repeat("s", 40), "str 8"},
+		{strings.Repeat("s", 300), "str 16"},
+		{strings.Repeat("s", 70000), "str 32"},
+		{make([]byte, 300), "bin 16"},
+		{make([]byte, 70000), "bin 32"},
+		{make([]int, 20), "array 16"},
+		{make([]int, 70000), "array 32"},
+		{time.Unix(1<<33, 5), "timestamp (fixext 8)"},
+		{time.Unix(1<<35, 5), "timestamp (ext 8)"},
+	}
+	bigMap := map[string]int{}
+	for i := range 20 {
+		bigMap[strconv.Itoa(i)] = i
+	}
+	tests = append(tests, struct {
+		v    any
+		want string
+	}{bigMap, "map 16"})
+	for _, tt := range tests {
+		raw, err := msgpack.Marshal(tt.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := msgpackType(raw); got != tt.want {
+			t.Errorf("msgpackType(%T, first byte 0x%02x) = %q, want %q", tt.v, raw[0], got, tt.want)
+		}
+	}
+	for raw, want := range map[string]string{
+		"":                 "empty",
+		"\xc1":             "unknown (0xc1)",
+		"\xd4\x05\x00":     "fixext 1 (type 5)",
+		"\xc8\x00\x01\x07": "ext 16 (type 7)",
+		"\xc9\x00\x00":     "ext 32",
+	} {
+		if got := msgpackType([]byte(raw)); got != want {
+			t.Errorf("msgpackType(%q) = %q, want %q", raw, got, want)
+		}
 	}
 }

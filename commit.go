@@ -1,0 +1,195 @@
+package cookiesession
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+)
+
+// CommitHeaders is what a response must carry for its session, as decided
+// by Codec.Commit: the policy of Codec.Middleware for code that does not
+// run it (serverless functions, frameworks without net/http).
+type CommitHeaders struct {
+	// SetCookie holds the Set-Cookie header values, in order: the sealed
+	// session (one cookie or its chunks) and deletions of the request's
+	// session cookies it no longer needs. Empty when nothing changes.
+	SetCookie []string
+	// Vary is true when the response depends on the session cookie: the
+	// handler touched the session. Send "Vary: Cookie".
+	Vary bool
+	// NoStore is true when the response carries a Set-Cookie: no shared
+	// cache may store it. Send "Cache-Control: no-store".
+	NoStore bool
+}
+
+// Apply adds the headers to h: the Set-Cookie lines after any already
+// there, Cookie to Vary unless it is listed, and no-store to Cache-Control
+// unless present (keeping any other directives).
+func (ch CommitHeaders) Apply(h http.Header) {
+	if ch.Vary {
+		addVary(h, "Cookie")
+	}
+	if len(ch.SetCookie) > 0 {
+		h["Set-Cookie"] = append(h["Set-Cookie"], ch.SetCookie...)
+	}
+	if ch.NoStore {
+		addNoStore(h)
+	}
+}
+
+// Load returns the session a request carries in its Cookie header lines
+// (the values of every "Cookie" header, as in http.Header["Cookie"]), for
+// code that does not run Codec.Middleware. Like the middleware's session it
+// is opened lazily: a handler that never touches it costs no crypto. A
+// cookie that does not open gives an empty session; Session.OpenError says
+// why. ctx is the request's context; a configured Guard uses it for its
+// checks.
+//
+// After the handler, Codec.Commit (or Codec.CommitResponse) says what the
+// response must carry.
+func (c *Codec) Load(ctx context.Context, cookieHeader ...string) *Session {
+	s := &Session{}
+	c.initSession(s, ctx, cookieHeader)
+	return s
+}
+
+// initSession readies s, which may live inside another struct (the
+// middleware's writer), to be opened from the Cookie header lines on first
+// use.
+func (c *Codec) initSession(s *Session, ctx context.Context, cookieHeader []string) {
+	s.c = c
+	s.ctx = ctx
+	s.header = cookieHeader
+	s.unopened = true
+}
+
+// Commit decides, exactly as Codec.Middleware does, what the response to
+// the request s was loaded for must carry, given its status code:
+//   - nothing, if the handler never touched s;
+//   - a changed session: a fresh cookie whose Max-Age is its remaining life
+//     (none for a browser-close session);
+//   - an unchanged one: a fresh cookie only if it was opened with a key
+//     other than the primary, or if Config.RefreshAfter of its idle window
+//     has passed since it was sealed, so its deadline slides;
+//   - an empty session (cleared, flushed, or never filled) while the request
+//     carried a session cookie: deletions;
+//   - a status of 500 or more: no changes are saved, but deletions still
+//     go out, and a flushed session is deleted even if the handler set new
+//     data after Flush: a logout is never lost to an error page.
+//
+// A session that could not be saved (ErrTooLarge, or a value msgpack
+// cannot encode) returns the error and CommitHeaders that save nothing, so
+// the request's cookie stays as it was. Commit consumes the change: a
+// second call without new changes returns no cookies. Commit is safe to
+// call while other goroutines use s.
+func (c *Codec) Commit(s *Session, status int) (CommitHeaders, error) {
+	return c.commit(s, status, nil)
+}
+
+// CommitResponse commits s (see Commit) into w's header and reports its
+// errors, and a session cookie that did not open, as the middleware does:
+// to Config.OnError, or else to the log. Adapters for frameworks built on
+// net/http call it just before the response's header goes out.
+func (c *Codec) CommitResponse(w http.ResponseWriter, r *http.Request, s *Session, status int) {
+	c.commitResponse(w, r, s, status, nil)
+}
+
+func (c *Codec) commitResponse(w http.ResponseWriter, r *http.Request, s *Session, status int, buf []string) {
+	ch, err := c.commit(s, status, buf)
+	ch.Apply(w.Header())
+	if openErr := s.takeOpenError(); openErr != nil {
+		c.report(w, r, openErr, true)
+	}
+	if err != nil {
+		c.report(w, r, err, false)
+	}
+}
+
+// commit is Commit appending the cookies to buf, which may be nil.
+func (c *Codec) commit(s *Session, status int, buf []string) (CommitHeaders, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.accessed {
+		return CommitHeaders{}, nil
+	}
+	cookies, err := c.responseCookies(s, status, buf)
+	s.modified = false
+	s.flushed = false
+	if err != nil {
+		return CommitHeaders{Vary: true}, err
+	}
+	return CommitHeaders{SetCookie: cookies, Vary: true, NoStore: len(cookies) > 0}, nil
+}
+
+// report hands err to Config.OnError, or logs it: a rejected cookie as a
+// security event, a session that could not be saved as an error. Neither
+// carries a value or a key's secret.
+func (c *Codec) report(w http.ResponseWriter, r *http.Request, err error, rejected bool) {
+	if c.onError != nil {
+		c.onError(w, r, err)
+		return
+	}
+	if rejected {
+		c.logRejected(err)
+		return
+	}
+	ctx := context.Background()
+	if r != nil {
+		ctx = r.Context()
+	}
+	c.log().LogAttrs(ctx, slog.LevelError, "cookiesession: session not saved",
+		slog.String("cookie", c.name), slog.String("error", err.Error()))
+}
+
+// responseCookies appends to out the Set-Cookie headers, if any, the
+// response carries for s: the sealed session (one cookie, or its chunks) and
+// deletions for every session cookie the request carried that is no longer
+// needed.
+func (c *Codec) responseCookies(s *Session, status int, out []string) ([]string, error) {
+	now := c.unixNow()
+	dropExpired(&s.entries, now)
+	empty := len(s.entries) == 0 && len(s.flashes) == 0
+	if status >= 500 && s.flushed {
+		empty = true // the logout stands; what was set after it is dropped
+	}
+	if !empty && (status >= 500 || !s.modified && !c.stale(s, now)) {
+		return nil, nil
+	}
+	used := 0 // cookies the sealed session takes
+	if !empty {
+		v, maxAge, err := c.encodeLocked(s)
+		if err != nil {
+			return nil, err
+		}
+		if v != "" { // "" when it expired while the handler ran
+			if c.cookiesFor(len(v)) == 1 {
+				out = append(out, c.setCookieHeader(c.name, v, maxAge))
+				used = 1
+			} else {
+				for i, p := range c.split(v) {
+					out = append(out, c.setCookieHeader(c.chunkName(i), p, maxAge))
+					used++
+				}
+			}
+		}
+	}
+	if used == 0 && s.hadCookie {
+		out = append(out, c.deletion().String())
+	}
+	for i := max(used, 1); i < maxChunks; i++ {
+		if s.chunksIn&(1<<i) != 0 {
+			ck := c.deletion()
+			ck.Name = c.chunkName(i)
+			out = append(out, ck.String())
+		}
+	}
+	if len(out) > 0 { // the browser now holds what out leaves it
+		s.hadCookie = used > 0
+		s.chunksIn = (1<<used - 1) &^ 1 // bit 0 is NAME itself: hadCookie
+		// The old cookie is replaced or deleted: its ID may be revoked.
+		if err := c.guardCommit(s.ctx, s); err != nil {
+			c.logGuardCommit(s.ctx, err)
+		}
+	}
+	return out, nil
+}
