@@ -307,3 +307,35 @@ func TestPrefixesSeparate(t *testing.T) {
 		}
 	}
 }
+
+// TestFullRedisFailsClosed fills Redis (maxmemory below what it uses,
+// policy noeviction): writes are refused with OOM, and every operation that
+// writes fails closed instead of forgetting what it guards.
+func TestFullRedisFailsClosed(t *testing.T) {
+	srv := redistest.Start(t)
+	c := srv.Client(t)
+	g := testGuard(t, srv)
+	ctx := context.Background()
+	if first, err := g.Consume(ctx, "spent", time.Minute); err != nil || !first {
+		t.Fatalf("Consume = %v, %v", first, err)
+	}
+	if err := c.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConfigSet(ctx, "maxmemory", "1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if first, err := g.Consume(ctx, "new", time.Minute); !errors.Is(err, cookiesession.ErrGuardUnavailable) || first || !strings.Contains(err.Error(), "OOM") {
+		t.Errorf("Consume in a full Redis = %v, %v; want ErrGuardUnavailable with Redis's OOM", first, err)
+	}
+	if _, err := g.Count(ctx, "new", time.Minute); !errors.Is(err, cookiesession.ErrGuardUnavailable) {
+		t.Errorf("Count in a full Redis = %v; want ErrGuardUnavailable", err)
+	}
+	if err := g.Revoke(ctx, "new", time.Now(), time.Minute); !errors.Is(err, cookiesession.ErrGuardUnavailable) {
+		t.Errorf("Revoke in a full Redis = %v; want ErrGuardUnavailable", err)
+	}
+	// What was recorded before is still there.
+	if first, err := g.Consume(ctx, "spent", time.Minute); first {
+		t.Errorf("a nonce spent before Redis filled up was consumed again (%v)", err)
+	}
+}
