@@ -78,9 +78,10 @@ func freeLoopbackPort(t *testing.T) int {
 }
 
 // startDemo builds and runs `cookiesession demo` on a free loopback port,
-// waits until it serves its index page and returns its base URL
-// ("http://127.0.0.1:PORT"). The process is killed when the test ends.
-func startDemo(t *testing.T) string {
+// with the extra flags given, waits until it serves its index page and
+// returns its base URL ("http://127.0.0.1:PORT"). The process is killed
+// when the test ends.
+func startDemo(t *testing.T, extra ...string) string {
 	t.Helper()
 	start := time.Now()
 	bin := buildDemo(t)
@@ -89,7 +90,7 @@ func startDemo(t *testing.T) string {
 	base := "http://" + addr
 
 	var logs demoLog
-	cmd := exec.Command(bin, "demo", "-addr", addr)
+	cmd := exec.Command(bin, append([]string{"demo", "-addr", addr}, extra...)...)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s demo: %v", bin, err)

@@ -51,6 +51,7 @@ const (
 func demo(args []string, e env) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	redisAddr := fs.String("redis", "", "keep the guard in the Redis at this host:port instead of in memory")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -72,10 +73,12 @@ func demo(args []string, e env) error {
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, nil))
 	// The guard remembers what a replayed cookie must not undo: spent
-	// codes, attempt counts, revoked session IDs. In memory it protects
-	// this one process.
-	var guard cookiesession.Guard = cookiesession.NewMemoryGuard(cookiesession.MemoryGuardConfig{})
-	guardName := "in-memory guard (this process only)"
+	// codes, attempt counts, revoked session IDs.
+	guard, guardName, closeGuard, err := demoGuard(*redisAddr)
+	if err != nil {
+		return err
+	}
+	defer closeGuard()
 	codec, err := cookiesession.NewCodec(cookiesession.Config{
 		Keys: keys,
 		// The demo serves plain HTTP on localhost, where a Secure cookie

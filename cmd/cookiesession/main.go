@@ -5,7 +5,7 @@
 //	cookiesession seal   [-name NAME] [-keys KEYS] [-ttl DURATION] [-max-age DURATION] < data.json
 //	cookiesession open   [-name NAME] [-keys KEYS] [-max-age DURATION] [-max-cookies N]
 //	                     [-allow-expired] [-types] [-cookie HEADER | INPUT]
-//	cookiesession demo   [-addr 127.0.0.1:8080]
+//	cookiesession demo   [-addr 127.0.0.1:8080] [-redis ADDR]
 //	cookiesession help   [SUBCOMMAND]
 //
 // Exit status: 0 on success, 1 when a cookie does not open (tampered,
@@ -39,7 +39,7 @@ Usage:
   cookiesession seal   [-name NAME] [-keys KEYS] [-ttl DURATION] [-max-age DURATION] < data.json
   cookiesession open   [-name NAME] [-keys KEYS] [-max-age DURATION] [-max-cookies N]
                        [-allow-expired] [-types] [-cookie HEADER | INPUT]
-  cookiesession demo   [-addr 127.0.0.1:8080]
+  cookiesession demo   [-addr 127.0.0.1:8080] [-redis ADDR]
   cookiesession help   [SUBCOMMAND]
 
 Subcommands:
@@ -48,7 +48,9 @@ Subcommands:
   open    open a cookie value or a whole Cookie header (chunked sessions
           too) and print its session as JSON.
   demo    run a small web app (SMS login, session inspector) on
-          127.0.0.1 over plain HTTP with a throwaway key.
+          127.0.0.1 over plain HTTP with a throwaway key. Spent codes,
+          attempt counts and revoked sessions are kept in memory, or with
+          -redis in that Redis (it must answer at start-up).
   help    print this text, or a subcommand's: "cookiesession help open"
           or "cookiesession open -h".
 
@@ -142,16 +144,20 @@ Examples:
 `
 
 const demoUsage = `Usage:
-  cookiesession demo [-addr 127.0.0.1:8080]
+  cookiesession demo [-addr 127.0.0.1:8080] [-redis ADDR]
 
 Run a small web app (SMS login, session inspector) over plain HTTP with a
-throwaway key: a restart logs everyone out.
+throwaway key: a restart logs everyone out. Spent codes, attempt counts and
+revoked sessions (the guard) are kept in this process's memory, or with
+-redis in that Redis, which must answer at start-up.
 
 Flags:
-  -addr ADDR  address to listen on (default 127.0.0.1:8080)
+  -addr ADDR   address to listen on (default 127.0.0.1:8080)
+  -redis ADDR  keep the guard in the Redis at ADDR (host:port)
 
 Examples:
   cookiesession demo -addr 127.0.0.1:8080
+  cookiesession demo -redis 127.0.0.1:6379
 `
 
 // subcommand is one of the command's subcommands.
