@@ -1,0 +1,92 @@
+package fibersession_test
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/cookiesession/cookiesession"
+	"github.com/cookiesession/cookiesession/adapters/fiber"
+	"github.com/gofiber/fiber/v3"
+)
+
+func newCodec(t *testing.T, cfg cookiesession.Config) *cookiesession.Codec {
+	t.Helper()
+	k, err := cookiesession.GenerateKey("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Keys, err = cookiesession.NewKeyring(k); err != nil {
+		t.Fatal(err)
+	}
+	c, err := cookiesession.NewCodec(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// storeChannel is a route that touches the session and stores a value
+// msgpack cannot encode.
+func storeChannel(codec *cookiesession.Codec) fiber.Handler {
+	return func(c fiber.Ctx) error {
+		fibersession.Session(c, codec).Set("ch", make(chan int))
+		return c.SendString("ok")
+	}
+}
+
+// TestOnError: the hook gets the rejected cookie's error and the save
+// error, with the fiber context, and can change the response; nothing is
+// saved.
+func TestOnError(t *testing.T) {
+	codec := newCodec(t, cookiesession.Config{})
+	var got []error
+	app := fiber.New()
+	app.Use(fibersession.New(fibersession.Config{Codec: codec, OnError: func(c fiber.Ctx, err error) {
+		got = append(got, err)
+		c.Status(fiber.StatusInternalServerError)
+	}}))
+	app.Get("/", storeChannel(codec))
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Cookie", codec.Name()+"=k1.dGFtcGVyZWQ")
+	resp, err := app.Test(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !errors.Is(got[0], cookiesession.ErrInvalid) || errors.Is(got[1], cookiesession.ErrInvalid) {
+		t.Fatalf("OnError got %v, want the rejected cookie, then the encoding failure", got)
+	}
+	if resp.StatusCode != fiber.StatusInternalServerError {
+		t.Errorf("status %d, want the 500 OnError set", resp.StatusCode)
+	}
+	if sc := resp.Header.Values("Set-Cookie"); len(sc) != 0 {
+		t.Errorf("a session that could not be saved sent %q", sc)
+	}
+}
+
+// TestDefaultLog: without OnError, both errors go to the codec's logger,
+// with the cookie's name and never the cookie's value.
+func TestDefaultLog(t *testing.T) {
+	var buf bytes.Buffer
+	codec := newCodec(t, cookiesession.Config{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	app := fiber.New()
+	app.Use(fibersession.New(fibersession.Config{Codec: codec}))
+	app.Get("/", storeChannel(codec))
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Cookie", codec.Name()+"=k1.c2VjcmV0LWNvb2tpZS12YWx1ZQ")
+	if _, err := app.Test(req); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"level=WARN msg=\"cookiesession: session cookie rejected\"", "level=ERROR msg=\"cookiesession: session not saved\"", "cookie=" + codec.Name()} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "c2VjcmV0LWNvb2tpZS12YWx1ZQ") {
+		t.Errorf("log carries the cookie's value:\n%s", out)
+	}
+}
