@@ -3,8 +3,10 @@ package fibersession_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -88,5 +90,37 @@ func TestDefaultLog(t *testing.T) {
 	}
 	if strings.Contains(out, "c2VjcmV0LWNvb2tpZS12YWx1ZQ") {
 		t.Errorf("log carries the cookie's value:\n%s", out)
+	}
+}
+
+// TestChunkedNeedsReadBuffer: a session over three cookies does not fit in
+// fasthttp's default 4096-byte request header (README's advice), and does
+// with a larger fiber.Config.ReadBufferSize.
+func TestChunkedNeedsReadBuffer(t *testing.T) {
+	codec := newCodec(t, cookiesession.Config{MaxCookies: 3})
+	s := codec.New()
+	s.Set("blob", strings.Repeat("x", 5000))
+	cookies, err := codec.Cookies(s)
+	if err != nil || len(cookies) < 2 {
+		t.Fatalf("Cookies: %d cookies, %v", len(cookies), err)
+	}
+	for _, size := range []int{0, 16 << 10} {
+		app := fiber.New(fiber.Config{ReadBufferSize: size})
+		app.Use(fibersession.New(fibersession.Config{Codec: codec}))
+		app.Get("/", func(c fiber.Ctx) error {
+			return c.SendString(strconv.Itoa(len(cookiesession.GetOr(fibersession.Session(c, codec), "blob", ""))))
+		})
+		req := httptest.NewRequest("GET", "/", nil)
+		for _, ck := range cookies {
+			req.AddCookie(ck)
+		}
+		ok := false // fasthttp refuses the request, or fiber answers with an error
+		if resp, err := app.Test(req); err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			ok = resp.StatusCode == fiber.StatusOK && string(body) == "5000"
+		}
+		if want := size > 0; ok != want {
+			t.Errorf("ReadBufferSize %d: the chunked session was read: %v, want %v", size, ok, want)
+		}
 	}
 }
