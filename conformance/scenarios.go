@@ -105,33 +105,40 @@ func lazyOpen(t *testing.T, st Stack) {
 
 // loginSetsCookie: a login sets exactly one cookie, with the codec's name
 // and attributes (Path, Domain, Max-Age, Secure, HttpOnly, SameSite) as
-// the codec renders them, plus Vary: Cookie and Cache-Control: no-store.
+// the codec renders them, for the default configuration and for a
+// __Host- name with SameSite=Strict, plus Vary: Cookie and Cache-Control:
+// no-store.
 func loginSetsCookie(t *testing.T, st Stack) {
-	e := serve(t, st, cookiesession.Config{}, map[string]Handler{"/login": login})
-	r := e.do(t, "POST", "/login", "")
-	if r.status != http.StatusOK || r.body != "welcome" {
-		t.Errorf("login: %d %q", r.status, r.body)
-	}
-	if len(r.cookies) != 1 || r.cookies[0].Name != e.codec.Name() {
-		t.Fatalf("login: Set-Cookie %q, want one %s cookie", r.lines, e.codec.Name())
-	}
-	s := e.open(t, r)
-	if u := cookiesession.GetOr(s, "user", ""); u != "ada" {
-		t.Errorf("the cookie carries user %q, want ada", u)
-	}
-	want, err := e.codec.Cookie(s) // the same session, sealed now by the codec itself
-	if err != nil {
-		t.Fatal(err)
-	}
-	want.Value = r.cookies[0].Value
-	if got := r.cookies[0]; got.String() != want.String() || len(got.Unparsed) != 0 {
-		t.Errorf("Set-Cookie %q\nwant the codec's %q", r.lines[0], want.String())
-	}
-	if v := tokens(r.header, "Vary"); !has(v, "cookie") {
-		t.Errorf("Vary %q lacks Cookie", v)
-	}
-	if cc := tokens(r.header, "Cache-Control"); !has(cc, "no-store") {
-		t.Errorf("Cache-Control %q lacks no-store", cc)
+	for _, cfg := range []cookiesession.Config{
+		{},
+		{Name: "__Host-sid", SameSite: http.SameSiteStrictMode, MaxAge: 2 * time.Hour},
+	} {
+		e := serve(t, st, cfg, map[string]Handler{"/login": login})
+		r := e.do(t, "POST", "/login", "")
+		if r.status != http.StatusOK || r.body != "welcome" {
+			t.Errorf("login: %d %q", r.status, r.body)
+		}
+		if len(r.cookies) != 1 || r.cookies[0].Name != e.codec.Name() {
+			t.Fatalf("login: Set-Cookie %q, want one %s cookie", r.lines, e.codec.Name())
+		}
+		s := e.open(t, r)
+		if u := cookiesession.GetOr(s, "user", ""); u != "ada" {
+			t.Errorf("the cookie carries user %q, want ada", u)
+		}
+		want, err := e.codec.Cookie(s) // the same session, sealed now by the codec itself
+		if err != nil {
+			t.Fatal(err)
+		}
+		want.Value = r.cookies[0].Value
+		if got := r.cookies[0]; got.String() != want.String() || len(got.Unparsed) != 0 {
+			t.Errorf("Set-Cookie %q\nwant the codec's %q", r.lines[0], want.String())
+		}
+		if v := tokens(r.header, "Vary"); !has(v, "cookie") {
+			t.Errorf("Vary %q lacks Cookie", v)
+		}
+		if cc := tokens(r.header, "Cache-Control"); !has(cc, "no-store") {
+			t.Errorf("Cache-Control %q lacks no-store", cc)
+		}
 	}
 }
 
