@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -121,6 +122,42 @@ func TestChunkedNeedsReadBuffer(t *testing.T) {
 		}
 		if want := size > 0; ok != want {
 			t.Errorf("ReadBufferSize %d: the chunked session was read: %v, want %v", size, ok, want)
+		}
+	}
+}
+
+// TestTwoCodecs: two codecs' middleware in one chain; each handler call
+// lands in its own codec's cookie.
+func TestTwoCodecs(t *testing.T) {
+	auth := newCodec(t, cookiesession.Config{Name: "auth"})
+	prefs := newCodec(t, cookiesession.Config{Name: "prefs"})
+	app := fiber.New()
+	app.Use(fibersession.New(fibersession.Config{Codec: auth}), fibersession.New(fibersession.Config{Codec: prefs}))
+	app.Get("/", func(c fiber.Ctx) error {
+		fibersession.Session(c, auth).Set("user", "ada")
+		fibersession.Session(c, prefs).Set("theme", "dark")
+		return c.SendString("ok")
+	})
+	resp, err := app.Test(httptest.NewRequest("GET", "/", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		codec     *cookiesession.Codec
+		has, lack string
+	}{{auth, "user", "theme"}, {prefs, "theme", "user"}} {
+		var mine []*http.Cookie
+		for _, ck := range resp.Cookies() {
+			if ck.Name == tc.codec.Name() {
+				mine = append(mine, ck)
+			}
+		}
+		s, err := tc.codec.DecodeCookies(mine)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.codec.Name(), err)
+		}
+		if !s.Has(tc.has) || s.Has(tc.lack) {
+			t.Errorf("%s cookie: has %s %v, has %s %v", tc.codec.Name(), tc.has, s.Has(tc.has), tc.lack, s.Has(tc.lack))
 		}
 	}
 }

@@ -14,18 +14,7 @@ import (
 // change made after it and before the first byte is still saved, and the
 // cookie goes out with that status.
 func TestStatusThenChange(t *testing.T) {
-	k, err := cookiesession.GenerateKey("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := cookiesession.NewKeyring(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	codec, err := cookiesession.NewCodec(cookiesession.Config{Keys: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
+	codec := newCodec(t, "session")
 	r := gin.New()
 	r.Use(ginsession.Middleware(codec))
 	r.POST("/", func(c *gin.Context) {
@@ -45,5 +34,62 @@ func TestStatusThenChange(t *testing.T) {
 	}
 	if !s.Has("after_status") {
 		t.Error("the change made after c.Status was not saved")
+	}
+}
+
+// TestTwoCodecs: two codecs' middleware in one chain; each handler call
+// lands in its own codec's cookie.
+func TestTwoCodecs(t *testing.T) {
+	auth, prefs := newCodec(t, "auth"), newCodec(t, "prefs")
+	r := gin.New()
+	r.Use(ginsession.Middleware(auth), ginsession.Middleware(prefs))
+	r.GET("/", func(c *gin.Context) {
+		ginsession.Session(c, auth).Set("user", "ada")
+		ginsession.Session(c, prefs).Set("theme", "dark")
+		c.String(http.StatusOK, "ok")
+	})
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	checkTwoCodecs(t, rec.Result().Cookies(), auth, prefs)
+}
+
+func newCodec(t *testing.T, name string) *cookiesession.Codec {
+	t.Helper()
+	k, err := cookiesession.GenerateKey("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := cookiesession.NewKeyring(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cookiesession.NewCodec(cookiesession.Config{Name: name, Keys: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// checkTwoCodecs checks that auth's cookie holds only the user and prefs's
+// only the theme.
+func checkTwoCodecs(t *testing.T, cookies []*http.Cookie, auth, prefs *cookiesession.Codec) {
+	t.Helper()
+	for _, tc := range []struct {
+		codec     *cookiesession.Codec
+		has, lack string
+	}{{auth, "user", "theme"}, {prefs, "theme", "user"}} {
+		var mine []*http.Cookie
+		for _, ck := range cookies {
+			if ck.Name == tc.codec.Name() {
+				mine = append(mine, ck)
+			}
+		}
+		s, err := tc.codec.DecodeCookies(mine)
+		if err != nil {
+			t.Fatalf("%s: %v (cookies %v)", tc.codec.Name(), err, cookies)
+		}
+		if !s.Has(tc.has) || s.Has(tc.lack) {
+			t.Errorf("%s cookie: has %s %v, has %s %v", tc.codec.Name(), tc.has, s.Has(tc.has), tc.lack, s.Has(tc.lack))
+		}
 	}
 }
