@@ -92,13 +92,15 @@ func NewServer(t *testing.T, h http.Handler) string {
 // turns h's error into http.Error with its status. The stack passes the
 // session its middleware put into the request.
 func ServeHTTP(h Handler, s *cookiesession.Session, w http.ResponseWriter) {
-	if err := h(s, httpResponse{w}); err != nil {
+	if err := h(s, NewResponse(w)); err != nil {
 		code := Code(err)
 		http.Error(w, http.StatusText(code), code)
 	}
 }
 
-// httpResponse is Response over an http.ResponseWriter.
+// NewResponse returns a Response that answers through w.
+func NewResponse(w http.ResponseWriter) Response { return httpResponse{w} }
+
 type httpResponse struct{ w http.ResponseWriter }
 
 func (r httpResponse) SetHeader(key, value string) { r.w.Header().Set(key, value) }

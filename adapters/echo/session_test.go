@@ -1,6 +1,7 @@
 package echosession_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -95,5 +96,39 @@ func checkTwoCodecs(t *testing.T, cookies []*http.Cookie, auth, prefs *cookieses
 		if !s.Has(tc.has) || s.Has(tc.lack) {
 			t.Errorf("%s cookie: has %s %v, has %s %v", tc.codec.Name(), tc.has, s.Has(tc.has), tc.lack, s.Has(tc.lack))
 		}
+	}
+}
+
+// TestHijack: a handler that takes over the connection finds the session's
+// Set-Cookie in the header map, to send on its own response.
+func TestHijack(t *testing.T) {
+	codec := newCodec(t, "session")
+	e := echo.New()
+	e.Use(echosession.Middleware(codec))
+	e.GET("/", func(c echo.Context) error {
+		echosession.Session(c, codec).Set("user", "ada")
+		conn, rw, err := c.Response().Hijack()
+		if err != nil {
+			t.Errorf("Hijack: %v", err)
+			return nil
+		}
+		defer conn.Close()
+		fmt.Fprint(rw, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n")
+		for _, line := range c.Response().Header().Values("Set-Cookie") {
+			fmt.Fprintf(rw, "Set-Cookie: %s\r\n", line)
+		}
+		fmt.Fprint(rw, "\r\n")
+		return rw.Flush()
+	})
+	srv := httptest.NewServer(e)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	s, err := codec.DecodeCookies(resp.Cookies())
+	if err != nil || !s.Has("user") {
+		t.Errorf("the hijacked response's cookie: %v (Set-Cookie %q)", err, resp.Header.Values("Set-Cookie"))
 	}
 }

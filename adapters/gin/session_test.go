@@ -1,6 +1,7 @@
 package ginsession_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -91,5 +92,39 @@ func checkTwoCodecs(t *testing.T, cookies []*http.Cookie, auth, prefs *cookieses
 		if !s.Has(tc.has) || s.Has(tc.lack) {
 			t.Errorf("%s cookie: has %s %v, has %s %v", tc.codec.Name(), tc.has, s.Has(tc.has), tc.lack, s.Has(tc.lack))
 		}
+	}
+}
+
+// TestHijack: a handler that takes over the connection finds the session's
+// Set-Cookie in the header map, to send on its own response.
+func TestHijack(t *testing.T) {
+	codec := newCodec(t, "session")
+	r := gin.New()
+	r.Use(ginsession.Middleware(codec))
+	r.GET("/", func(c *gin.Context) {
+		ginsession.Session(c, codec).Set("user", "ada")
+		conn, rw, err := c.Writer.Hijack()
+		if err != nil {
+			t.Errorf("Hijack: %v", err)
+			return
+		}
+		defer conn.Close()
+		fmt.Fprint(rw, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n")
+		for _, line := range c.Writer.Header().Values("Set-Cookie") {
+			fmt.Fprintf(rw, "Set-Cookie: %s\r\n", line)
+		}
+		fmt.Fprint(rw, "\r\n")
+		rw.Flush()
+	})
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	s, err := codec.DecodeCookies(resp.Cookies())
+	if err != nil || !s.Has("user") {
+		t.Errorf("the hijacked response's cookie: %v (Set-Cookie %q)", err, resp.Header.Values("Set-Cookie"))
 	}
 }
