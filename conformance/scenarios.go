@@ -42,6 +42,7 @@ var scenarios = []struct {
 	{"ChunkCleanup", chunkCleanup},
 	{"VaryAndNoStore", varyAndNoStore},
 	{"BadCookie", badCookie},
+	{"ErrorsAreReported", errorsAreReported},
 	{"FlashShownOnce", flashShownOnce},
 	{"JarSequence", jarSequence},
 }
@@ -551,6 +552,32 @@ func badCookie(t *testing.T, st Stack) {
 		if got := r.deleted(); len(r.lines) != 1 || len(got) != 1 || got[0] != name {
 			t.Errorf("%s: Set-Cookie %q, want the deletion of %s", tc.what, r.lines, name)
 		}
+	}
+}
+
+// errorsAreReported: a session that cannot be saved (a value msgpack
+// cannot encode) keeps the browser's cookie as it was and is reported, and
+// so is a cookie that does not open: neither vanishes, neither is a 500.
+func errorsAreReported(t *testing.T, st Stack) {
+	e := serve(t, st, cookiesession.Config{}, map[string]Handler{
+		"/unencodable": func(s *cookiesession.Session, w Response) error {
+			s.Set("ch", make(chan int))
+			w.WriteString("ok")
+			return nil
+		},
+		"/whoami": whoami,
+	})
+	r := e.do(t, "POST", "/unencodable", seal(t, e.codec, "ada"))
+	if r.status != http.StatusOK {
+		t.Errorf("unencodable value: status %d, want 200", r.status)
+	}
+	noCookies(t, "unencodable value", r)
+	if n := e.logs.count(slog.LevelError, "not saved"); n != 1 {
+		t.Errorf("unencodable value: %d error records saying the session was not saved, want 1", n)
+	}
+	e.do(t, "GET", "/whoami", e.codec.Name()+"=garbage")
+	if n := e.logs.count(slog.LevelWarn, "rejected"); n != 1 {
+		t.Errorf("garbage cookie: %d warnings saying it was rejected, want 1", n)
 	}
 }
 

@@ -7,7 +7,8 @@
 // middleware's rules through a real client: lazy open, the cookie written
 // before the first byte, 5xx and panics saving nothing, a logout surviving
 // an error page, key-rotation reseal, sliding refresh, chunk cleanup,
-// Vary and Cache-Control, tampered cookies, flashes shown once.
+// Vary and Cache-Control, tampered cookies, errors reported, flashes shown
+// once.
 //
 // The package uses only the standard library and cookiesession, so every
 // adapter's module can import it from its tests.
