@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/cookiesession/cookiesession"
 	"github.com/cookiesession/cookiesession/adapters/fiber"
@@ -50,7 +51,12 @@ func serve(t *testing.T, codec *cookiesession.Codec, routes map[string]conforman
 		if err := app.Shutdown(); err != nil {
 			t.Errorf("fiber Shutdown: %v", err)
 		}
-		<-done
+		ln.Close() // in case Listener had not started serving yet
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("fiber's Listener did not return after Shutdown")
+		}
 	})
 	return "http://" + ln.Addr().String()
 }
