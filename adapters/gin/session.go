@@ -25,8 +25,8 @@ import (
 // A change made after the header went out is logged as lost (see
 // cookiesession.Codec.ReportLost). Errors reach Config.OnError or the log
 // as with codec.Middleware. A panic unwinding through the middleware
-// commits nothing; a recovery middleware outside it (gin.Recovery) then
-// writes its 500, which saves no change.
+// leaves its writer in place, so a recovery middleware outside it
+// (gin.Recovery) commits the session with its 500, which saves no change.
 func Middleware(codec *cookiesession.Codec) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		w := &writer{ResponseWriter: c.Writer, codec: codec, s: codec.Load(c.Request.Context(), c.Request.Header["Cookie"]...)}
