@@ -52,17 +52,8 @@ func (c *Codec) Middleware(next http.Handler) http.Handler {
 			sw.commit(http.StatusOK)
 			return
 		}
-		// The headers went out while next ran: any change since is lost,
-		// unless it left nothing to save where there was nothing before.
-		sw.s.mu.Lock()
-		s := &sw.s
-		lost := s.modified && (len(s.entries) > 0 || len(s.flashes) > 0 || s.hadCookie || s.chunksIn != 0 || s.oldNameIn != 0)
-		sw.s.mu.Unlock()
-		if lost {
-			c.log().LogAttrs(r.Context(), slog.LevelError,
-				"cookiesession: session changed after the response headers were sent; the change is lost",
-				slog.String("cookie", c.name), slog.String("path", r.URL.Path))
-		}
+		// The headers went out while next ran: any change since is lost.
+		c.ReportLost(r, &sw.s)
 	})
 }
 

@@ -1,0 +1,115 @@
+package fibersession_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cookiesession/cookiesession"
+	"github.com/cookiesession/cookiesession/adapters/fiber"
+	"github.com/gofiber/fiber/v3"
+	"github.com/valyala/fasthttp"
+)
+
+func ok(c fiber.Ctx) error { return c.SendString("ok") }
+
+// BenchmarkBare is the fiber handler with no session middleware.
+func BenchmarkBare(b *testing.B) {
+	_, cookie := benchCodec(b)
+	app := fiber.New()
+	app.Get("/", ok)
+	benchFiber(b, app, cookie, false)
+}
+
+// BenchmarkUntouched adds the session middleware; the handler never
+// touches the session.
+func BenchmarkUntouched(b *testing.B) {
+	codec, cookie := benchCodec(b)
+	app := fiber.New()
+	app.Use(fibersession.New(fibersession.Config{Codec: codec}))
+	app.Get("/", ok)
+	benchFiber(b, app, cookie, false)
+}
+
+// BenchmarkRoundTrip: the handler reads the session and changes it; the
+// middleware opens and reseals the cookie.
+func BenchmarkRoundTrip(b *testing.B) {
+	codec, cookie := benchCodec(b)
+	app := fiber.New()
+	app.Use(fibersession.New(fibersession.Config{Codec: codec}))
+	app.Get("/", func(c fiber.Ctx) error {
+		if !roundTrip(fibersession.Session(c, codec)) {
+			return fiber.ErrInternalServerError
+		}
+		return ok(c)
+	})
+	benchFiber(b, app, cookie, true)
+}
+
+// benchFiber runs app's fasthttp handler on a request over and over, in
+// one fasthttp.RequestCtx reset each time as fasthttp's server reuses its
+// pooled ones (no connection), then checks one response: 200 "ok", with a Set-Cookie iff
+// wantCookie.
+func benchFiber(b *testing.B, app *fiber.App, cookie string, wantCookie bool) {
+	h := app.Handler()
+	var req fasthttp.Request
+	req.Header.SetMethod("GET")
+	req.SetRequestURI("/")
+	req.Header.Set("Cookie", cookie)
+	ctx := new(fasthttp.RequestCtx)
+	serve := func() *fasthttp.RequestCtx {
+		ctx.Response.Reset()
+		req.CopyTo(&ctx.Request)
+		h(ctx)
+		return ctx
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		serve()
+	}
+	serve()
+	if ctx.Response.StatusCode() != fiber.StatusOK || string(ctx.Response.Body()) != "ok" {
+		b.Fatalf("%d %q", ctx.Response.StatusCode(), ctx.Response.Body())
+	}
+	if got := strings.Contains(ctx.Response.Header.String(), "Set-Cookie: "); got != wantCookie {
+		b.Fatalf("Set-Cookie present: %v, want %v", got, wantCookie)
+	}
+}
+
+// benchCodec returns a codec and the Cookie header of a SMALL session as in
+// the benchmarks module: user_id, name, roles, a 64-digit csrf token and an
+// SMS code.
+func benchCodec(b *testing.B) (*cookiesession.Codec, string) {
+	b.Helper()
+	k, err := cookiesession.GenerateKey("k1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys, err := cookiesession.NewKeyring(k)
+	if err != nil {
+		b.Fatal(err)
+	}
+	codec, err := cookiesession.NewCodec(cookiesession.Config{Keys: keys})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := codec.New()
+	s.Set("user_id", int64(42))
+	s.Set("name", "Alice")
+	s.Set("roles", []string{"admin", "editor"})
+	s.Set("csrf", strings.Repeat("0123456789abcdef", 4))
+	s.Set("sms_code", "493817")
+	v, err := codec.Encode(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return codec, codec.Name() + "=" + v
+}
+
+// roundTrip is the session work of one request: open the cookie, read a
+// key, set one (sealed when the response commits). It reports whether the
+// read found the value the cookie carries.
+func roundTrip(s *cookiesession.Session) bool {
+	ok := cookiesession.GetOr(s, "user_id", int64(0)) == 42
+	s.Set("visits", int64(1))
+	return ok
+}

@@ -1,0 +1,130 @@
+package ginsession_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/cookiesession/cookiesession"
+	"github.com/cookiesession/cookiesession/adapters/gin"
+	"github.com/gin-gonic/gin"
+)
+
+// TestStatusThenChange: in gin, c.Status only records the status, so a
+// change made after it and before the first byte is still saved, and the
+// cookie goes out with that status.
+func TestStatusThenChange(t *testing.T) {
+	codec := newCodec(t, "session")
+	r := gin.New()
+	r.Use(ginsession.Middleware(codec))
+	r.POST("/", func(c *gin.Context) {
+		c.Status(http.StatusAccepted)
+		ginsession.Session(c, codec).Set("after_status", true)
+		_, _ = c.Writer.WriteString("queued")
+	})
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest("POST", "/", nil))
+	if rec.Code != http.StatusAccepted {
+		t.Errorf("status %d, want 202", rec.Code)
+	}
+	resp := rec.Result()
+	s, err := codec.DecodeCookies(resp.Cookies())
+	if err != nil {
+		t.Fatalf("Set-Cookie %q does not open: %v", resp.Header.Values("Set-Cookie"), err)
+	}
+	if !s.Has("after_status") {
+		t.Error("the change made after c.Status was not saved")
+	}
+}
+
+// TestTwoCodecs: two codecs' middleware in one chain; each handler call
+// lands in its own codec's cookie.
+func TestTwoCodecs(t *testing.T) {
+	auth, prefs := newCodec(t, "auth"), newCodec(t, "prefs")
+	r := gin.New()
+	r.Use(ginsession.Middleware(auth), ginsession.Middleware(prefs))
+	r.GET("/", func(c *gin.Context) {
+		ginsession.Session(c, auth).Set("user", "ada")
+		ginsession.Session(c, prefs).Set("theme", "dark")
+		c.String(http.StatusOK, "ok")
+	})
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	checkTwoCodecs(t, rec.Result().Cookies(), auth, prefs)
+}
+
+func newCodec(t *testing.T, name string) *cookiesession.Codec {
+	t.Helper()
+	k, err := cookiesession.GenerateKey("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := cookiesession.NewKeyring(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cookiesession.NewCodec(cookiesession.Config{Name: name, Keys: keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// checkTwoCodecs checks that auth's cookie holds only the user and prefs's
+// only the theme.
+func checkTwoCodecs(t *testing.T, cookies []*http.Cookie, auth, prefs *cookiesession.Codec) {
+	t.Helper()
+	for _, tc := range []struct {
+		codec     *cookiesession.Codec
+		has, lack string
+	}{{auth, "user", "theme"}, {prefs, "theme", "user"}} {
+		var mine []*http.Cookie
+		for _, ck := range cookies {
+			if ck.Name == tc.codec.Name() {
+				mine = append(mine, ck)
+			}
+		}
+		s, err := tc.codec.DecodeCookies(mine)
+		if err != nil {
+			t.Fatalf("%s: %v (cookies %v)", tc.codec.Name(), err, cookies)
+		}
+		if !s.Has(tc.has) || s.Has(tc.lack) {
+			t.Errorf("%s cookie: has %s %v, has %s %v", tc.codec.Name(), tc.has, s.Has(tc.has), tc.lack, s.Has(tc.lack))
+		}
+	}
+}
+
+// TestHijack: a handler that takes over the connection finds the session's
+// Set-Cookie in the header map, to send on its own response.
+func TestHijack(t *testing.T) {
+	codec := newCodec(t, "session")
+	r := gin.New()
+	r.Use(ginsession.Middleware(codec))
+	r.GET("/", func(c *gin.Context) {
+		ginsession.Session(c, codec).Set("user", "ada")
+		conn, rw, err := c.Writer.Hijack()
+		if err != nil {
+			t.Errorf("Hijack: %v", err)
+			return
+		}
+		defer conn.Close()
+		fmt.Fprint(rw, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n")
+		for _, line := range c.Writer.Header().Values("Set-Cookie") {
+			fmt.Fprintf(rw, "Set-Cookie: %s\r\n", line)
+		}
+		fmt.Fprint(rw, "\r\n")
+		rw.Flush()
+	})
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	s, err := codec.DecodeCookies(resp.Cookies())
+	if err != nil || !s.Has("user") {
+		t.Errorf("the hijacked response's cookie: %v (Set-Cookie %q)", err, resp.Header.Values("Set-Cookie"))
+	}
+}
