@@ -25,15 +25,29 @@ type CommitHeaders struct {
 // Apply adds the headers to h: the Set-Cookie lines after any already
 // there, Cookie to Vary unless it is listed, and no-store to Cache-Control
 // unless present (keeping any other directives).
-func (ch CommitHeaders) Apply(h http.Header) {
-	if ch.Vary {
-		addVary(h, "Cookie")
+func (ch CommitHeaders) Apply(h http.Header) { ch.apply(h, nil) }
+
+// apply is Apply with the middleware's per-response storage, room (nil for
+// none). With room, ch.SetCookie is the middleware's own slice, built in
+// room.setCookie or grown from it, so a header without Set-Cookie lines
+// takes it as is.
+func (ch CommitHeaders) apply(h http.Header, room *headerRoom) {
+	var vary, noStore *[1]string
+	if room != nil {
+		vary, noStore = &room.vary, &room.noStore
 	}
-	if len(ch.SetCookie) > 0 {
-		h["Set-Cookie"] = append(h["Set-Cookie"], ch.SetCookie...)
+	if ch.Vary {
+		addVary(h, "Cookie", vary)
+	}
+	if n := len(ch.SetCookie); n > 0 {
+		if room != nil && len(h["Set-Cookie"]) == 0 {
+			h["Set-Cookie"] = ch.SetCookie[:n:n] // cap == len, as headerRoom says
+		} else {
+			h["Set-Cookie"] = append(h["Set-Cookie"], ch.SetCookie...)
+		}
 	}
 	if ch.NoStore {
-		addNoStore(h)
+		addNoStore(h, noStore)
 	}
 }
 
@@ -94,9 +108,15 @@ func (c *Codec) CommitResponse(w http.ResponseWriter, r *http.Request, s *Sessio
 	c.commitResponse(w, r, s, status, nil)
 }
 
-func (c *Codec) commitResponse(w http.ResponseWriter, r *http.Request, s *Session, status int, buf []string) {
+// commitResponse is CommitResponse with the middleware's per-response
+// header storage, room (nil for none).
+func (c *Codec) commitResponse(w http.ResponseWriter, r *http.Request, s *Session, status int, room *headerRoom) {
+	var buf []string
+	if room != nil {
+		buf = room.setCookie[:0]
+	}
 	ch, err := c.commit(s, status, buf)
-	ch.Apply(w.Header())
+	ch.apply(w.Header(), room)
 	if from, openErr := s.takeOpenError(); openErr != nil {
 		from.report(w, r, openErr, true) // logged under the name of the cookie tried
 	}

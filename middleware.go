@@ -47,7 +47,8 @@ func (c *Codec) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &sessionWriter{ResponseWriter: w, r: r}
 		c.initSession(&sw.s, r.Context(), r.Header["Cookie"])
-		next.ServeHTTP(sw, r.WithContext(&sessionContext{Context: r.Context(), s: &sw.s}))
+		sw.ctx = sessionContext{Context: r.Context(), s: &sw.s}
+		next.ServeHTTP(sw, r.WithContext(&sw.ctx))
 		if !sw.committed {
 			sw.commit(http.StatusOK)
 			return
@@ -58,13 +59,29 @@ func (c *Codec) Middleware(next http.Handler) http.Handler {
 }
 
 // sessionWriter writes the session cookie just before the response commits.
-// The session lives inside it so that a request costs one allocation here.
+// The session, the context that carries it and the header values it adds
+// all live inside it, so that the middleware allocates this one object per
+// request (and the request copy that r.WithContext makes).
 type sessionWriter struct {
 	http.ResponseWriter
-	r          *http.Request
-	s          Session
-	committed  bool
-	setCookies [1]string // room for the usual single Set-Cookie header
+	r         *http.Request
+	s         Session
+	ctx       sessionContext // carries &s; kept alive by the request only
+	committed bool
+	room      headerRoom
+}
+
+// headerRoom backs the header values one response gets from its session,
+// so that adding them to the header map allocates nothing. Each value put in
+// the map is a slice of this storage with cap == len: code that appends to
+// it (h.Add, append) copies it rather than writing past it. The storage
+// belongs to one response and is never shared with another, so code that
+// rewrites a value in place (h["Vary"][0] = "Accept") changes only its own
+// response, exactly as with a freshly allocated slice.
+type headerRoom struct {
+	setCookie [1]string // the usual single Set-Cookie line
+	vary      [1]string
+	noStore   [1]string
 }
 
 // commit adds the session's headers, once, before the status line goes out.
@@ -73,7 +90,7 @@ func (w *sessionWriter) commit(status int) {
 		return
 	}
 	w.committed = true
-	w.s.c.commitResponse(w.ResponseWriter, w.r, &w.s, status, w.setCookies[:0])
+	w.s.c.commitResponse(w.ResponseWriter, w.r, &w.s, status, &w.room)
 }
 
 // setCookieHeader formats the Set-Cookie header for one session cookie. It
@@ -113,10 +130,11 @@ func (c *Codec) stale(s *Session, now int64) bool {
 	return float64(now-s.sealed) >= c.refresh*float64(window)
 }
 
-// addVary adds value to the Vary header unless it is already listed.
-func addVary(h http.Header, value string) {
+// addVary adds value to the Vary header unless it is already listed. A
+// header with no Vary line gets room, which may be nil, as its value.
+func addVary(h http.Header, value string, room *[1]string) {
 	if len(h["Vary"]) == 0 {
-		h["Vary"] = []string{value}
+		h["Vary"] = oneValue(value, room)
 		return
 	}
 	for _, line := range h.Values("Vary") {
@@ -130,10 +148,12 @@ func addVary(h http.Header, value string) {
 }
 
 // addNoStore makes sure no shared cache stores a response that carries a
-// session cookie, keeping whatever stricter directives are already there.
-func addNoStore(h http.Header) {
+// session cookie, keeping whatever stricter directives are already there. A
+// header with no Cache-Control line gets room, which may be nil, as its
+// value.
+func addNoStore(h http.Header, room *[1]string) {
 	if len(h["Cache-Control"]) == 0 {
-		h["Cache-Control"] = []string{"no-store"}
+		h["Cache-Control"] = oneValue("no-store", room)
 		return
 	}
 	// Every line, not just the first: h.Set below replaces them all.
@@ -148,6 +168,16 @@ func addNoStore(h http.Header) {
 		return
 	}
 	h.Set("Cache-Control", cc+", no-store")
+}
+
+// oneValue returns the header value list {value}, in room if there is one
+// (see headerRoom), else freshly allocated.
+func oneValue(value string, room *[1]string) []string {
+	if room == nil {
+		return []string{value}
+	}
+	room[0] = value
+	return room[:]
 }
 
 func (w *sessionWriter) WriteHeader(status int) {

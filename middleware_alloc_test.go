@@ -1,0 +1,111 @@
+package cookiesession
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// headerWriter is a ResponseWriter whose header map is reused between
+// requests, so that allocation counts show the middleware's own.
+type headerWriter struct{ h http.Header }
+
+func (w *headerWriter) Header() http.Header         { return w.h }
+func (w *headerWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *headerWriter) WriteHeader(int)             {}
+
+var allocTestValue any = int64(1700000000) // boxed once, as a handler's value would be
+
+// TestMiddlewareAllocations pins the middleware's own allocations: an
+// untouched request costs the writer (which holds the session, its context
+// and the header values) and the request copy r.WithContext makes, nothing
+// else; a session read and changed through the middleware costs no more than
+// the same work through Load and CommitResponse, less the Session that Load
+// allocates and the four slices CommitResponse does (the Set-Cookie list,
+// its copy into the header, Vary, Cache-Control), plus the writer and the
+// request copy. Both paths run the same codec code, so the difference is
+// the middleware's alone.
+func TestMiddlewareAllocations(t *testing.T) {
+	c, _ := newTestCodec(t, Config{Name: "s"})
+	s := c.New()
+	s.Set("user", "ada")
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Cookie", "s="+mustEncode(t, c, s))
+	w := &headerWriter{h: http.Header{}}
+
+	untouched := c.Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	if n := testing.AllocsPerRun(200, func() {
+		clear(w.h)
+		untouched.ServeHTTP(w, req)
+	}); n > 2 {
+		t.Errorf("untouched request: %v allocations, want at most 2 (writer, request copy)", n)
+	}
+
+	work := func(s *Session) {
+		if v, ok := Get[string](s, "user"); !ok || v != "ada" {
+			t.Fatalf("user = %q, %v", v, ok)
+		}
+		s.Set("n", allocTestValue)
+	}
+	changed := c.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		work(FromContext(r.Context()))
+	}))
+	mw := testing.AllocsPerRun(200, func() {
+		clear(w.h)
+		changed.ServeHTTP(w, req)
+	})
+	if len(w.h["Set-Cookie"]) != 1 || w.h.Get("Vary") != "Cookie" || w.h.Get("Cache-Control") != "no-store" {
+		t.Fatalf("middleware response headers: %v", w.h)
+	}
+	viaCommit := testing.AllocsPerRun(200, func() {
+		clear(w.h)
+		s := c.Load(req.Context(), req.Header["Cookie"]...)
+		work(s)
+		c.CommitResponse(w, req, s, http.StatusOK)
+	})
+	if len(w.h["Set-Cookie"]) != 1 {
+		t.Fatalf("CommitResponse headers: %v", w.h)
+	}
+	t.Logf("changed session: middleware %v allocations, Load+CommitResponse %v", mw, viaCommit)
+	if want := viaCommit - 5 + 2; mw > want {
+		t.Errorf("changed session: middleware %v allocations, want at most %v (Load+CommitResponse's %v, less the Session and 4 header slices, plus the writer and the request copy)",
+			mw, want, viaCommit)
+	}
+}
+
+// TestMiddlewareHeaderValuesPerResponse shows that the header values the
+// middleware adds without allocating belong to their response: rewriting
+// one in place, or appending to it, changes nothing in another response or
+// in another header of the same one.
+func TestMiddlewareHeaderValuesPerResponse(t *testing.T) {
+	c, _ := newTestCodec(t, Config{Name: "s"})
+	h := c.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		FromContext(r.Context()).Set("user", "ada")
+	}))
+	serve := func() http.Header {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+		return w.Header()
+	}
+	first := serve()
+	for _, name := range []string{"Vary", "Cache-Control", "Set-Cookie"} {
+		if v := first[name]; len(v) != 1 || cap(v) != 1 {
+			t.Fatalf("%s = %q with cap %d, want one value with cap 1", name, v, cap(v))
+		}
+	}
+	cookie := first["Set-Cookie"][0]
+	first["Vary"] = append(first["Vary"], "Accept-Encoding")
+	first["Cache-Control"] = append(first["Cache-Control"], "private")
+	if first.Get("Cache-Control") != "no-store" || first.Get("Set-Cookie") != cookie {
+		t.Fatalf("appending to Vary and Cache-Control changed the other headers: %v", first)
+	}
+	first["Vary"][0], first["Cache-Control"][0], first["Set-Cookie"][0] = "Accept", "public", "x=y"
+
+	second := serve()
+	if second.Get("Vary") != "Cookie" || second.Get("Cache-Control") != "no-store" {
+		t.Fatalf("second response after the first's headers were rewritten: %v", second)
+	}
+	if v := second.Get("Set-Cookie"); len(v) < 2 || v[:2] != "s=" {
+		t.Fatalf("second response's Set-Cookie = %q", v)
+	}
+}
