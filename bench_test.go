@@ -1,46 +1,24 @@
 package cookiesession
 
 import (
-	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/cookiesession/cookiesession/internal/benchdata"
 )
 
-// fillSmall fills s with the SMALL session: a logged-in user with a CSRF
-// token and a pending SMS code.
-func fillSmall(s *Session) {
-	s.Set("user_id", int64(42))
-	s.Set("name", "Alice")
-	s.Set("roles", []string{"admin", "editor"})
-	s.Set("csrf", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
-	s.Set("sms_code", "493817")
-}
+// fillSmall fills s with the SMALL session of internal/benchdata, the one
+// the comparison benchmarks in benchmarks/ measure.
+func fillSmall(s *Session) { fill(s, benchdata.Small()) }
 
-// benchCartItem is one line of the LARGE session's cart.
-type benchCartItem struct {
-	SKU   string `msgpack:"sku"`
-	Qty   int    `msgpack:"qty"`
-	Price int    `msgpack:"price"`
-	Title string `msgpack:"title"`
-}
+// fillLarge fills s with the LARGE session of internal/benchdata: 40 short
+// keys and a 20-item cart, about 1.5 KB of msgpack.
+func fillLarge(s *Session) { fill(s, benchdata.Large()) }
 
-// fillLarge fills s with the LARGE session: 40 short keys k00..k39 holding
-// short strings and small integers, and a 20-item cart, about 1.5 KB of
-// msgpack in all.
-func fillLarge(s *Session) {
-	for i := 0; i < 40; i++ {
-		key := fmt.Sprintf("k%02d", i)
-		if i%2 == 0 {
-			s.Set(key, fmt.Sprintf("value-%04d", i))
-		} else {
-			s.Set(key, i*37)
-		}
+func fill(s *Session, kv []benchdata.KV) {
+	for _, e := range kv {
+		s.Set(e.Key, e.Value)
 	}
-	cart := make([]benchCartItem, 20)
-	for i := range cart {
-		cart[i] = benchCartItem{SKU: fmt.Sprintf("SKU-%05d", 1000+i), Qty: 1 + i%3, Price: 199 + 100*i, Title: fmt.Sprintf("Item %02d (blue)", i)}
-	}
-	s.Set("cart", cart)
 }
 
 var benchSessions = []struct {
@@ -168,11 +146,11 @@ func TestBenchSessionSizes(t *testing.T) {
 		wfSameSession(t, got, s)
 	}
 	s, _ := c.Decode(mustEncode(t, c, func() *Session { s := c.New(); fillLarge(s); return s }()))
-	cart, ok := Get[[]benchCartItem](s, "cart")
-	if !ok || len(cart) != 20 || cart[19].Title != "Item 19 (blue)" || cart[19].Price != 2099 {
+	cart, ok := Get[[]benchdata.CartItem](s, "cart")
+	if !ok || len(cart) != 20 || cart[19].Name != "Widget model 19, blue" || cart[19].Price != 2399 {
 		t.Fatalf("LARGE cart came back as %+v, %v", cart, ok)
 	}
-	if v, ok := Get[int](s, "k39"); !ok || v != 39*37 {
+	if v, ok := Get[int64](s, "k39"); !ok || v != 1039 {
 		t.Fatalf("k39 = %v, %v", v, ok)
 	}
 	small, _ := c.Decode(mustEncode(t, c, func() *Session { s := c.New(); fillSmall(s); return s }()))
