@@ -1,6 +1,7 @@
 package benchmarks
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"net/http"
@@ -19,11 +20,14 @@ import (
 // Benchmark names are flat (no sub-benchmarks) so that a -bench pattern such
 // as 'Lib.*RoundTrip.*SMALL' selects exactly one of them, and read
 //
-//	<Impl>Codec<Op>_<SIZE>        Impl: Lib, Naive, Gorilla; Op: Encode, Decode, RoundTrip
+//	<Impl>Codec<Op>_<SIZE>        Impl: Lib, Naive, Gorilla; Op: Encode, Decode,
+//	                              RoundTrip (reads one key), RoundTripAll (reads every key)
 //	Floor<Op>_<SIZE>              the raw primitives on the same payload bytes
-//	MiddlewareRoundTrip_<SIZE>_<impl>, MiddlewareUntouched_<impl>
+//	TightFloor<Op>_<SIZE>         the same without any allocation
+//	MiddlewareRoundTrip_<SIZE>_<impl>, MiddlewareUntouched_<impl>, MiddlewareNoop_bare
 //	KeyRotationDecode_<impl>_<key>, PayloadRoundTrip_<size>_<impl>
-//	ParallelCodecRoundTrip_SMALL_<impl>, ParallelMiddlewareRoundTrip_SMALL_<impl>
+//	ParallelCodecRoundTrip_SMALL_<impl>, ParallelMiddlewareRoundTrip_SMALL_<impl>,
+//	Parallel[Tight]FloorRoundTrip_SMALL
 //
 // cmd/ratios reads these names; keep them in step.
 //
@@ -60,25 +64,6 @@ func newLib(tb testing.TB, primary cs.Key, accepted ...cs.Key) *cs.Codec {
 	return c
 }
 
-// ---------------------------------------------------------------- naive
-
-// msgpackSerializer is the securecookie.Serializer anyone would write to
-// put msgpack in a securecookie: Marshal and Unmarshal of a map[string]any.
-type msgpackSerializer struct{}
-
-func (msgpackSerializer) Serialize(src interface{}) ([]byte, error) { return msgpack.Marshal(src) }
-func (msgpackSerializer) Deserialize(src []byte, dst interface{}) error {
-	return msgpack.Unmarshal(src, dst)
-}
-
-func newNaive(pairs ...[]byte) []securecookie.Codec {
-	codecs := securecookie.CodecsFromPairs(pairs...)
-	for _, c := range codecs {
-		c.(*securecookie.SecureCookie).SetSerializer(msgpackSerializer{})
-	}
-	return codecs
-}
-
 // ---------------------------------------------------------------- fixtures
 
 type fixture struct {
@@ -92,7 +77,7 @@ type fixture struct {
 	libCookie string      // kv sealed by lib
 
 	naive       []securecookie.Codec
-	naiveMap    map[string]any
+	naiveEnv    *naiveEnvelope // the lib's envelope of kv, decoded
 	naiveCookie string
 
 	store   *sessions.CookieStore
@@ -103,6 +88,11 @@ type fixture struct {
 	floorIn  []byte // libCookie, as bytes
 	floorOut []byte // the envelope lib seals after a round trip on libCookie
 }
+
+// loose and tight make the two floors (Floor and TightFloor) for the
+// benchmarks' key.
+func loose() sealer { return NewFloor(CookieName, libKey1.ID, libKey1.Secret) }
+func tight() sealer { return NewTightFloor(CookieName, libKey1.ID, libKey1.Secret) }
 
 var (
 	fixturesMu sync.Mutex
@@ -143,12 +133,6 @@ func getFixture(tb testing.TB, label string) *fixture {
 		tb.Fatalf("%s: lib Encode: %q, %v", label, f.libCookie, err)
 	}
 
-	f.naive = newNaive(scPair("naive")...)
-	f.naiveMap = Map(kv)
-	if f.naiveCookie, err = securecookie.EncodeMulti(CookieName, f.naiveMap, f.naive...); err != nil {
-		tb.Fatalf("%s: naive EncodeMulti: %v", label, err)
-	}
-
 	f.store = sessions.NewCookieStore(scPair("gorilla")...)
 	f.gValues = IfaceMap(kv)
 	if f.gCookie, err = securecookie.EncodeMulti(CookieName, f.gValues, f.store.Codecs...); err != nil {
@@ -160,10 +144,23 @@ func getFixture(tb testing.TB, label string) *fixture {
 	// floor speaks the same format.
 	f.floor = NewFloor(CookieName, libKey1.ID, libKey1.Secret)
 	f.floorIn = []byte(f.libCookie)
-	if _, err := f.floor.Decode(f.floorIn); err != nil {
+	libEnv, err := f.floor.Decode(f.floorIn)
+	if err != nil {
 		tb.Fatalf("%s: floor cannot open the lib's cookie: %v", label, err)
 	}
-	rt, err := libRoundTrip(f, f.lib, f.libCookie)
+
+	// The naive codec carries the lib's own envelope: the same fields and
+	// values, read from the lib's payload, which also checks that
+	// naiveEnvelope still matches the lib's format.
+	f.naive = newNaive(scPair("naive")...)
+	f.naiveEnv = new(naiveEnvelope)
+	if err := msgpack.Unmarshal(libEnv, f.naiveEnv); err != nil {
+		tb.Fatalf("%s: the lib's envelope does not decode as naiveEnvelope (update naive.go to the lib's format): %v", label, err)
+	}
+	if f.naiveCookie, err = naiveSeal(f.naive, f.naiveEnv); err != nil {
+		tb.Fatalf("%s: naive seal: %v", label, err)
+	}
+	rt, err := libRoundTrip(f, f.lib, f.libCookie, false)
 	if err != nil {
 		tb.Fatalf("%s: lib round trip: %v", label, err)
 	}
@@ -192,13 +189,42 @@ func libRead(f *fixture, s *cs.Session) bool {
 	return ok
 }
 
-// libRoundTrip opens cookie, reads a key, sets a key and seals.
-func libRoundTrip(f *fixture, c *cs.Codec, cookie string) (string, error) {
+// libReadAll reads every key of the fixture's session as the Go type it
+// was set with, as a handler that needs them all would.
+func libReadAll(f *fixture, s *cs.Session) bool {
+	for _, e := range f.kv {
+		var ok bool
+		switch e.Value.(type) {
+		case int64:
+			_, ok = cs.Get[int64](s, e.Key)
+		case string:
+			var v string
+			v, ok = cs.Get[string](s, e.Key)
+			ok = ok && v != ""
+		case []string:
+			var v []string
+			v, ok = cs.Get[[]string](s, e.Key)
+			ok = ok && len(v) > 0
+		case []CartItem:
+			var v []CartItem
+			v, ok = cs.Get[[]CartItem](s, e.Key)
+			ok = ok && len(v) > 0
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// libRoundTrip opens cookie, reads a key (every key with all), sets a key
+// and seals.
+func libRoundTrip(f *fixture, c *cs.Codec, cookie string, all bool) (string, error) {
 	s, err := c.Decode(cookie)
 	if err != nil {
 		return "", err
 	}
-	if !libRead(f, s) {
+	if all && !libReadAll(f, s) || !all && !libRead(f, s) {
 		return "", errRead
 	}
 	s.Set(SetKey, SetValue)
@@ -238,16 +264,40 @@ func readAny(f *fixture, v any) bool {
 	return ok
 }
 
-func naiveRoundTrip(f *fixture, codecs []securecookie.Codec, cookie string) (string, error) {
-	var m map[string]any
-	if err := securecookie.DecodeMulti(CookieName, cookie, &m, codecs...); err != nil {
+// naiveReadAll reads every key of the fixture's session from msgpack's
+// generic decoding, checking each value's type without converting it (a
+// []string arrives as []any and is left so): the least a handler can do.
+func naiveReadAll(f *fixture, data map[string]any) bool {
+	for _, e := range f.kv {
+		v := data[e.Key]
+		ok := false
+		switch e.Value.(type) {
+		case int64:
+			_, ok = toInt64(v)
+		case string:
+			s, isStr := v.(string)
+			ok = isStr && s != ""
+		case []string, []CartItem:
+			items, isSlice := v.([]any)
+			ok = isSlice && len(items) > 0
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func naiveRoundTrip(f *fixture, codecs []securecookie.Codec, cookie string, all bool) (string, error) {
+	env, err := naiveOpen(codecs, cookie)
+	if err != nil {
 		return "", err
 	}
-	if !readAny(f, m[f.readKey]) {
+	if all && !naiveReadAll(f, env.Data) || !all && !readAny(f, env.Data[f.readKey]) {
 		return "", errRead
 	}
-	m[SetKey] = SetValue
-	return securecookie.EncodeMulti(CookieName, m, codecs...)
+	env.Data[SetKey] = SetValue
+	return naiveSeal(codecs, env)
 }
 
 // gorillaRoundTrip is what CookieStore.New and CookieStore.Save do around a
@@ -264,7 +314,13 @@ func gorillaRoundTrip(f *fixture, cookie string) (string, error) {
 	return securecookie.EncodeMulti(CookieName, values, f.store.Codecs...)
 }
 
-func floorRoundTrip(f *fixture, fl *Floor) ([]byte, error) {
+// sealer is Floor or TightFloor.
+type sealer interface {
+	Encode(payload []byte) []byte
+	Decode(value []byte) ([]byte, error)
+}
+
+func floorRoundTrip(f *fixture, fl sealer) ([]byte, error) {
 	if _, err := fl.Decode(f.floorIn); err != nil {
 		return nil, err
 	}
@@ -330,14 +386,14 @@ func benchLibDecode(b *testing.B, label string) {
 	cpu.report(b)
 }
 
-func benchLibRoundTrip(b *testing.B, label string) {
+func benchLibRoundTrip(b *testing.B, label string, all bool) {
 	f := getFixture(b, label)
 	b.ReportAllocs()
 	var v string
 	var err error
 	cpu := startCPU()
 	for b.Loop() {
-		if v, err = libRoundTrip(f, f.lib, f.libCookie); err != nil {
+		if v, err = libRoundTrip(f, f.lib, f.libCookie, all); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -352,7 +408,7 @@ func benchNaiveEncode(b *testing.B, label string) {
 	var err error
 	cpu := startCPU()
 	for b.Loop() {
-		if v, err = securecookie.EncodeMulti(CookieName, f.naiveMap, f.naive...); err != nil {
+		if v, err = naiveSeal(f.naive, f.naiveEnv); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -365,22 +421,21 @@ func benchNaiveDecode(b *testing.B, label string) {
 	b.ReportAllocs()
 	cpu := startCPU()
 	for b.Loop() {
-		var m map[string]any
-		if err := securecookie.DecodeMulti(CookieName, f.naiveCookie, &m, f.naive...); err != nil {
+		if _, err := naiveOpen(f.naive, f.naiveCookie); err != nil {
 			b.Fatal(err)
 		}
 	}
 	cpu.report(b)
 }
 
-func benchNaiveRoundTrip(b *testing.B, label string) {
+func benchNaiveRoundTrip(b *testing.B, label string, all bool) {
 	f := getFixture(b, label)
 	b.ReportAllocs()
 	var v string
 	var err error
 	cpu := startCPU()
 	for b.Loop() {
-		if v, err = naiveRoundTrip(f, f.naive, f.naiveCookie); err != nil {
+		if v, err = naiveRoundTrip(f, f.naive, f.naiveCookie, all); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -431,9 +486,9 @@ func benchGorillaRoundTrip(b *testing.B, label string) {
 	reportCookie(b, v)
 }
 
-func benchFloorEncode(b *testing.B, label string) {
+func benchFloorEncode(b *testing.B, label string, newFl func() sealer) {
 	f := getFixture(b, label)
-	fl := NewFloor(CookieName, libKey1.ID, libKey1.Secret)
+	fl := newFl()
 	b.ReportAllocs()
 	var v []byte
 	cpu := startCPU()
@@ -444,9 +499,9 @@ func benchFloorEncode(b *testing.B, label string) {
 	reportCookie(b, string(v))
 }
 
-func benchFloorDecode(b *testing.B, label string) {
+func benchFloorDecode(b *testing.B, label string, newFl func() sealer) {
 	f := getFixture(b, label)
-	fl := NewFloor(CookieName, libKey1.ID, libKey1.Secret)
+	fl := newFl()
 	b.ReportAllocs()
 	cpu := startCPU()
 	for b.Loop() {
@@ -457,9 +512,9 @@ func benchFloorDecode(b *testing.B, label string) {
 	cpu.report(b)
 }
 
-func benchFloorRoundTrip(b *testing.B, label string) {
+func benchFloorRoundTrip(b *testing.B, label string, newFl func() sealer) {
 	f := getFixture(b, label)
-	fl := NewFloor(CookieName, libKey1.ID, libKey1.Secret)
+	fl := newFl()
 	b.ReportAllocs()
 	var v []byte
 	var err error
@@ -479,28 +534,37 @@ func benchFloorRoundTrip(b *testing.B, label string) {
 func BenchmarkLibCodecEncode_SMALL(b *testing.B)        { benchLibEncode(b, "SMALL") }
 func BenchmarkNaiveCodecEncode_SMALL(b *testing.B)      { benchNaiveEncode(b, "SMALL") }
 func BenchmarkGorillaCodecEncode_SMALL(b *testing.B)    { benchGorillaEncode(b, "SMALL") }
-func BenchmarkFloorEncode_SMALL(b *testing.B)           { benchFloorEncode(b, "SMALL") }
+func BenchmarkFloorEncode_SMALL(b *testing.B)           { benchFloorEncode(b, "SMALL", loose) }
 func BenchmarkLibCodecDecode_SMALL(b *testing.B)        { benchLibDecode(b, "SMALL") }
 func BenchmarkNaiveCodecDecode_SMALL(b *testing.B)      { benchNaiveDecode(b, "SMALL") }
 func BenchmarkGorillaCodecDecode_SMALL(b *testing.B)    { benchGorillaDecode(b, "SMALL") }
-func BenchmarkFloorDecode_SMALL(b *testing.B)           { benchFloorDecode(b, "SMALL") }
-func BenchmarkLibCodecRoundTrip_SMALL(b *testing.B)     { benchLibRoundTrip(b, "SMALL") }
-func BenchmarkNaiveCodecRoundTrip_SMALL(b *testing.B)   { benchNaiveRoundTrip(b, "SMALL") }
+func BenchmarkFloorDecode_SMALL(b *testing.B)           { benchFloorDecode(b, "SMALL", loose) }
+func BenchmarkLibCodecRoundTrip_SMALL(b *testing.B)     { benchLibRoundTrip(b, "SMALL", false) }
+func BenchmarkNaiveCodecRoundTrip_SMALL(b *testing.B)   { benchNaiveRoundTrip(b, "SMALL", false) }
 func BenchmarkGorillaCodecRoundTrip_SMALL(b *testing.B) { benchGorillaRoundTrip(b, "SMALL") }
-func BenchmarkFloorRoundTrip_SMALL(b *testing.B)        { benchFloorRoundTrip(b, "SMALL") }
+func BenchmarkFloorRoundTrip_SMALL(b *testing.B)        { benchFloorRoundTrip(b, "SMALL", loose) }
+func BenchmarkTightFloorEncode_SMALL(b *testing.B)      { benchFloorEncode(b, "SMALL", tight) }
+func BenchmarkTightFloorDecode_SMALL(b *testing.B)      { benchFloorDecode(b, "SMALL", tight) }
+func BenchmarkTightFloorRoundTrip_SMALL(b *testing.B)   { benchFloorRoundTrip(b, "SMALL", tight) }
+
+// The handler reads every key of SMALL, as the Go type it was set with,
+// instead of one.
+func BenchmarkLibCodecRoundTripAll_SMALL(b *testing.B)   { benchLibRoundTrip(b, "SMALL", true) }
+func BenchmarkNaiveCodecRoundTripAll_SMALL(b *testing.B) { benchNaiveRoundTrip(b, "SMALL", true) }
 
 func BenchmarkLibCodecEncode_LARGE(b *testing.B)        { benchLibEncode(b, "LARGE") }
 func BenchmarkNaiveCodecEncode_LARGE(b *testing.B)      { benchNaiveEncode(b, "LARGE") }
 func BenchmarkGorillaCodecEncode_LARGE(b *testing.B)    { benchGorillaEncode(b, "LARGE") }
-func BenchmarkFloorEncode_LARGE(b *testing.B)           { benchFloorEncode(b, "LARGE") }
+func BenchmarkFloorEncode_LARGE(b *testing.B)           { benchFloorEncode(b, "LARGE", loose) }
 func BenchmarkLibCodecDecode_LARGE(b *testing.B)        { benchLibDecode(b, "LARGE") }
 func BenchmarkNaiveCodecDecode_LARGE(b *testing.B)      { benchNaiveDecode(b, "LARGE") }
 func BenchmarkGorillaCodecDecode_LARGE(b *testing.B)    { benchGorillaDecode(b, "LARGE") }
-func BenchmarkFloorDecode_LARGE(b *testing.B)           { benchFloorDecode(b, "LARGE") }
-func BenchmarkLibCodecRoundTrip_LARGE(b *testing.B)     { benchLibRoundTrip(b, "LARGE") }
-func BenchmarkNaiveCodecRoundTrip_LARGE(b *testing.B)   { benchNaiveRoundTrip(b, "LARGE") }
+func BenchmarkFloorDecode_LARGE(b *testing.B)           { benchFloorDecode(b, "LARGE", loose) }
+func BenchmarkLibCodecRoundTrip_LARGE(b *testing.B)     { benchLibRoundTrip(b, "LARGE", false) }
+func BenchmarkNaiveCodecRoundTrip_LARGE(b *testing.B)   { benchNaiveRoundTrip(b, "LARGE", false) }
 func BenchmarkGorillaCodecRoundTrip_LARGE(b *testing.B) { benchGorillaRoundTrip(b, "LARGE") }
-func BenchmarkFloorRoundTrip_LARGE(b *testing.B)        { benchFloorRoundTrip(b, "LARGE") }
+func BenchmarkFloorRoundTrip_LARGE(b *testing.B)        { benchFloorRoundTrip(b, "LARGE", loose) }
+func BenchmarkTightFloorRoundTrip_LARGE(b *testing.B)   { benchFloorRoundTrip(b, "LARGE", tight) }
 
 // ---------------------------------------------------------------- net/http harness
 
@@ -625,9 +689,7 @@ func benchUntouched(b *testing.B, h http.Handler) {
 	checkResponse(b, serve(h, tmpl), false)
 }
 
-func BenchmarkMiddlewareUntouched_bare(b *testing.B) {
-	benchUntouched(b, http.HandlerFunc(untouched))
-}
+func BenchmarkMiddlewareUntouched_bare(b *testing.B) { benchUntouched(b, http.HandlerFunc(untouched)) }
 
 func BenchmarkMiddlewareUntouched_lib(b *testing.B) {
 	f := getFixture(b, "SMALL")
@@ -645,12 +707,11 @@ type rotation struct {
 	libPrimary, libThird string
 	sc                   []securecookie.Codec
 	scPrimary, scThird   string
-	small                map[string]any
 }
 
 var rotationOnce = sync.OnceValues(func() (*rotation, error) {
 	var (
-		rt  = &rotation{small: Map(Small())}
+		rt  = &rotation{}
 		err error
 	)
 	kr, err := cs.NewKeyring(libKey1, libKey2, libKey3)
@@ -683,16 +744,18 @@ var rotationOnce = sync.OnceValues(func() (*rotation, error) {
 		pairs = append(pairs, scPair(l)...)
 	}
 	rt.sc = newNaive(pairs...)
-	if rt.scPrimary, err = securecookie.EncodeMulti(CookieName, rt.small, rt.sc[0]); err != nil {
+	env := *getFixture(nil, "SMALL").naiveEnv // SMALL, as the naive codec carries it
+	if rt.scPrimary, err = naiveSeal(rt.sc[:1], &env); err != nil {
 		return nil, err
 	}
-	if rt.scThird, err = securecookie.EncodeMulti(CookieName, rt.small, rt.sc[2]); err != nil {
+	if rt.scThird, err = naiveSeal(rt.sc[2:], &env); err != nil {
 		return nil, err
 	}
 	return rt, nil
 })
 
 func getRotation(b *testing.B) *rotation {
+	getFixture(b, "SMALL") // built here, where it can fail the benchmark; rotationOnce reuses it
 	rt, err := rotationOnce()
 	if err != nil {
 		b.Fatal(err)
@@ -720,8 +783,7 @@ func benchRotationSC(b *testing.B, cookie string) {
 	b.ReportAllocs()
 	cpu := startCPU()
 	for b.Loop() {
-		var m map[string]any
-		if err := securecookie.DecodeMulti(CookieName, cookie, &m, rt.sc...); err != nil {
+		if _, err := naiveOpen(rt.sc, cookie); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -746,12 +808,12 @@ func BenchmarkKeyRotationDecode_securecookie_third(b *testing.B) {
 
 // ---------------------------------------------------------------- payload sizes
 
-func BenchmarkPayloadRoundTrip_100B_lib(b *testing.B)   { benchLibRoundTrip(b, "100B") }
-func BenchmarkPayloadRoundTrip_100B_floor(b *testing.B) { benchFloorRoundTrip(b, "100B") }
-func BenchmarkPayloadRoundTrip_1KB_lib(b *testing.B)    { benchLibRoundTrip(b, "1KB") }
-func BenchmarkPayloadRoundTrip_1KB_floor(b *testing.B)  { benchFloorRoundTrip(b, "1KB") }
-func BenchmarkPayloadRoundTrip_2KB_lib(b *testing.B)    { benchLibRoundTrip(b, "2KB") }
-func BenchmarkPayloadRoundTrip_2KB_floor(b *testing.B)  { benchFloorRoundTrip(b, "2KB") }
+func BenchmarkPayloadRoundTrip_100B_lib(b *testing.B)   { benchLibRoundTrip(b, "100B", false) }
+func BenchmarkPayloadRoundTrip_100B_floor(b *testing.B) { benchFloorRoundTrip(b, "100B", loose) }
+func BenchmarkPayloadRoundTrip_1KB_lib(b *testing.B)    { benchLibRoundTrip(b, "1KB", false) }
+func BenchmarkPayloadRoundTrip_1KB_floor(b *testing.B)  { benchFloorRoundTrip(b, "1KB", loose) }
+func BenchmarkPayloadRoundTrip_2KB_lib(b *testing.B)    { benchLibRoundTrip(b, "2KB", false) }
+func BenchmarkPayloadRoundTrip_2KB_floor(b *testing.B)  { benchFloorRoundTrip(b, "2KB", loose) }
 
 // ---------------------------------------------------------------- parallel
 
@@ -779,21 +841,25 @@ func benchParallel(b *testing.B, rt func() (string, error)) {
 
 func BenchmarkParallelCodecRoundTrip_SMALL_lib(b *testing.B) {
 	f := getFixture(b, "SMALL")
-	benchParallel(b, func() (string, error) { return libRoundTrip(f, f.lib, f.libCookie) })
+	benchParallel(b, func() (string, error) { return libRoundTrip(f, f.lib, f.libCookie, false) })
 }
 
 func BenchmarkParallelCodecRoundTrip_SMALL_naive(b *testing.B) {
 	f := getFixture(b, "SMALL")
-	benchParallel(b, func() (string, error) { return naiveRoundTrip(f, f.naive, f.naiveCookie) })
+	benchParallel(b, func() (string, error) { return naiveRoundTrip(f, f.naive, f.naiveCookie, false) })
 }
 
-func BenchmarkParallelFloorRoundTrip_SMALL(b *testing.B) {
+func BenchmarkParallelFloorRoundTrip_SMALL(b *testing.B) { benchParallelFloor(b, loose) }
+
+func BenchmarkParallelTightFloorRoundTrip_SMALL(b *testing.B) { benchParallelFloor(b, tight) }
+
+func benchParallelFloor(b *testing.B, newFl func() sealer) {
 	f := getFixture(b, "SMALL")
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu := startCPU()
 	b.RunParallel(func(pb *testing.PB) {
-		fl := NewFloor(CookieName, libKey1.ID, libKey1.Secret) // one per goroutine
+		fl := newFl() // one per goroutine
 		for pb.Next() {
 			if _, err := floorRoundTrip(f, fl); err != nil {
 				b.Error(err)
@@ -836,8 +902,13 @@ func BenchmarkParallelMiddlewareRoundTrip_SMALL_gorilla(b *testing.B) {
 func TestHarness(t *testing.T) {
 	for _, label := range []string{"SMALL", "LARGE", "100B", "1KB", "2KB"} {
 		f := getFixture(t, label)
-		if _, err := naiveRoundTrip(f, f.naive, f.naiveCookie); err != nil {
-			t.Errorf("%s naive: %v", label, err)
+		for _, all := range []bool{false, true} {
+			if _, err := naiveRoundTrip(f, f.naive, f.naiveCookie, all); err != nil {
+				t.Errorf("%s naive (all keys %v): %v", label, all, err)
+			}
+			if _, err := libRoundTrip(f, f.lib, f.libCookie, all); err != nil {
+				t.Errorf("%s lib (all keys %v): %v", label, all, err)
+			}
 		}
 		if _, err := gorillaRoundTrip(f, f.gCookie); err != nil {
 			t.Errorf("%s gorilla: %v", label, err)
@@ -853,6 +924,22 @@ func TestHarness(t *testing.T) {
 		t.Logf("%-5s envelope %4d B msgpack; cookie-bytes lib %d, naive %d, gorilla/sessions %d",
 			label, len(env), len(CookieName)+1+len(f.libCookie),
 			len(CookieName)+1+len(f.naiveCookie), len(CookieName)+1+len(f.gCookie))
+	}
+	// TightFloor speaks the same format as Floor, both ways.
+	for _, label := range []string{"SMALL", "LARGE"} {
+		f := getFixture(t, label)
+		tight := NewTightFloor(CookieName, libKey1.ID, libKey1.Secret)
+		env, err := tight.Decode(f.floorIn)
+		if err != nil {
+			t.Fatalf("%s: TightFloor cannot open the lib's cookie: %v", label, err)
+		}
+		want, _ := f.floor.Decode(f.floorIn)
+		if !bytes.Equal(env, want) {
+			t.Fatalf("%s: TightFloor and Floor open the lib's cookie differently", label)
+		}
+		if s, err := f.lib.Decode(string(tight.Encode(f.floorOut))); err != nil || !s.Has(SetKey) {
+			t.Fatalf("%s: lib cannot open TightFloor's cookie: %v", label, err)
+		}
 	}
 	// The lib's cookie is securecookie's format with NopEncoder and the
 	// derived keys, after "keyID.".

@@ -8,7 +8,9 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"hash"
 	"strconv"
@@ -49,28 +51,55 @@ const (
 // needs: a random IV, AES-256-CTR, one HMAC-SHA256, two base64 passes and
 // the timestamp, on payload bytes that are already msgpack, into buffers
 // that are reused. It does no msgpack work and no validation beyond the MAC,
-// so no implementation of the format can beat it. A Floor is not safe for
+// so no implementation of the format can beat it by much. Its CTR is the
+// standard library's cipher.NewCTR, which allocates an object per call (two
+// per round trip; TestFloorAllocs counts them). A Floor is not safe for
 // concurrent use.
-type Floor struct {
-	keyID    []byte // "k1."
-	namePipe []byte // "session|"
-	block    cipher.Block
-	mac      hash.Hash
-	sum      [macLen]byte
+type Floor struct{ floor }
+
+// TightFloor is Floor without any allocation: it builds the CTR keystream
+// block by block with cipher.Block.Encrypt into a reused buffer, as the
+// library does for small payloads, instead of calling cipher.NewCTR.
+// TestFloorAllocs proves it allocates nothing. Block by block costs more CPU
+// per block than cipher.NewCTR's pipelined keystream and saves the
+// allocations' garbage collection, so which floor is lower depends on the
+// payload's size; BENCHMARKS.md measures both. A TightFloor is not safe for
+// concurrent use.
+type TightFloor struct{ floor }
+
+type floor struct {
+	keyID     []byte // "k1."
+	namePipe  []byte // "session|"
+	block     cipher.Block
+	mac       hash.Hash
+	sum       [macLen]byte
+	blockwise bool // CTR block by block (TightFloor), else cipher.NewCTR
 
 	ivct, mid, out []byte // encode scratch
 	dmid, divct    []byte // decode scratch
 	plain          []byte
+	ks             []byte // keystream, blockwise only
 }
 
 // NewFloor returns a Floor for cookie name and a cookiesession key.
 func NewFloor(name, keyID string, secret []byte) *Floor {
+	return &Floor{newFloor(name, keyID, secret)}
+}
+
+// NewTightFloor returns a TightFloor for cookie name and a cookiesession key.
+func NewTightFloor(name, keyID string, secret []byte) *TightFloor {
+	f := newFloor(name, keyID, secret)
+	f.blockwise = true
+	return &TightFloor{f}
+}
+
+func newFloor(name, keyID string, secret []byte) floor {
 	hashKey, blockKey := DeriveKeys(keyID, secret)
 	block, err := aes.NewCipher(blockKey)
 	if err != nil {
 		panic(err)
 	}
-	return &Floor{
+	return floor{
 		keyID:    []byte(keyID + "."),
 		namePipe: []byte(name + "|"),
 		block:    block,
@@ -78,8 +107,32 @@ func NewFloor(name, keyID string, secret []byte) *Floor {
 	}
 }
 
+// xorCTR sets dst to src XOR the AES-CTR keystream from iv, the whole IV
+// being the big-endian 128-bit counter, as cipher.NewCTR does.
+func (f *floor) xorCTR(iv, dst, src []byte) {
+	if !f.blockwise {
+		cipher.NewCTR(f.block, iv).XORKeyStream(dst, src)
+		return
+	}
+	n := (len(src) + ivLen - 1) / ivLen * ivLen
+	if cap(f.ks) < n {
+		f.ks = make([]byte, n)
+	}
+	ks := f.ks[:n]
+	hi, lo := binary.BigEndian.Uint64(iv[:8]), binary.BigEndian.Uint64(iv[8:])
+	for i := 0; i < n; i += ivLen {
+		binary.BigEndian.PutUint64(ks[i:], hi)
+		binary.BigEndian.PutUint64(ks[i+8:], lo)
+		f.block.Encrypt(ks[i:i+ivLen], ks[i:i+ivLen])
+		if lo++; lo == 0 {
+			hi++
+		}
+	}
+	subtle.XORBytes(dst, src, ks)
+}
+
 // Encode seals payload. The result is valid until the next call.
-func (f *Floor) Encode(payload []byte) []byte {
+func (f *floor) Encode(payload []byte) []byte {
 	n := ivLen + len(payload)
 	if cap(f.ivct) < n {
 		f.ivct = make([]byte, n)
@@ -87,7 +140,7 @@ func (f *Floor) Encode(payload []byte) []byte {
 	ivct := f.ivct[:n]
 	iv := ivct[:ivLen]
 	rand.Read(iv)
-	cipher.NewCTR(f.block, iv).XORKeyStream(ivct[ivLen:], payload)
+	f.xorCTR(iv, ivct[ivLen:], payload)
 
 	mid := strconv.AppendInt(f.mid[:0], time.Now().Unix(), 10)
 	mid = append(mid, '|')
@@ -109,7 +162,7 @@ var errFloor = errors.New("floor: value does not open")
 
 // Decode verifies and decrypts value ("keyID.base64..."). The plaintext is
 // valid until the next call.
-func (f *Floor) Decode(value []byte) ([]byte, error) {
+func (f *floor) Decode(value []byte) ([]byte, error) {
 	if !bytes.HasPrefix(value, f.keyID) {
 		return nil, errFloor
 	}
@@ -139,6 +192,6 @@ func (f *Floor) Decode(value []byte) ([]byte, error) {
 		f.plain = make([]byte, n)
 	}
 	plain := f.plain[:n]
-	cipher.NewCTR(f.block, ivct[:ivLen]).XORKeyStream(plain, ivct[ivLen:])
+	f.xorCTR(ivct[:ivLen], plain, ivct[ivLen:])
 	return plain, nil
 }
