@@ -2,6 +2,7 @@ package benchmarks
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
 	cs "github.com/cookiesession/cookiesession"
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
@@ -84,6 +86,9 @@ type fixture struct {
 	gValues map[any]any
 	gCookie string
 
+	scs       *scs.SessionManager // its default memstore holds kv
+	scsCookie string              // the session's token
+
 	floor    *Floor
 	floorIn  []byte // libCookie, as bytes
 	floorOut []byte // the envelope lib seals after a round trip on libCookie
@@ -137,6 +142,19 @@ func getFixture(tb testing.TB, label string) *fixture {
 	f.gValues = IfaceMap(kv)
 	if f.gCookie, err = securecookie.EncodeMulti(CookieName, f.gValues, f.store.Codecs...); err != nil {
 		tb.Fatalf("%s: gorilla/sessions EncodeMulti: %v", label, err)
+	}
+
+	f.scs = scs.New()
+	f.scs.Cookie.Name = CookieName
+	ctx, err := f.scs.Load(context.Background(), "")
+	if err != nil {
+		tb.Fatalf("%s: scs Load: %v", label, err)
+	}
+	for _, e := range kv {
+		f.scs.Put(ctx, e.Key, e.Value)
+	}
+	if f.scsCookie, _, err = f.scs.Commit(ctx); err != nil {
+		tb.Fatalf("%s: scs Commit: %v", label, err)
 	}
 
 	// The floor works on the bytes the lib really seals: the envelope is
@@ -618,6 +636,20 @@ func gorillaHandler(f *fixture) http.Handler {
 	})
 }
 
+// scsHandler does the same with scs's LoadAndSave and its default
+// in-memory store: the server-side alternative, whose cookie carries only a
+// random token.
+func scsHandler(f *fixture) http.Handler {
+	sm := f.scs
+	return sm.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !readAny(f, sm.Get(r.Context(), f.readKey)) {
+			http.Error(w, errRead.Error(), http.StatusInternalServerError)
+			return
+		}
+		sm.Put(r.Context(), SetKey, SetValue)
+	}))
+}
+
 // checkResponse fails unless w is a 200 that sets the session cookie (or,
 // with wantCookie false, sets none), and reports the cookie's length.
 func checkResponse(b *testing.B, w *httptest.ResponseRecorder, wantCookie bool) {
@@ -660,6 +692,11 @@ func BenchmarkMiddlewareRoundTrip_SMALL_gorilla(b *testing.B) {
 	benchMiddleware(b, gorillaHandler(f), f.gCookie)
 }
 
+func BenchmarkMiddlewareRoundTrip_SMALL_scs(b *testing.B) {
+	f := getFixture(b, "SMALL")
+	benchMiddleware(b, scsHandler(f), f.scsCookie)
+}
+
 func BenchmarkMiddlewareRoundTrip_LARGE_lib(b *testing.B) {
 	f := getFixture(b, "LARGE")
 	benchMiddleware(b, libHandler(f), f.libCookie)
@@ -668,6 +705,25 @@ func BenchmarkMiddlewareRoundTrip_LARGE_lib(b *testing.B) {
 func BenchmarkMiddlewareRoundTrip_LARGE_gorilla(b *testing.B) {
 	f := getFixture(b, "LARGE")
 	benchMiddleware(b, gorillaHandler(f), f.gCookie)
+}
+
+func BenchmarkMiddlewareRoundTrip_LARGE_scs(b *testing.B) {
+	f := getFixture(b, "LARGE")
+	benchMiddleware(b, scsHandler(f), f.scsCookie)
+}
+
+// BenchmarkMiddlewareNoop_bare is the harness alone (a recorder and a
+// request copy per iteration, a handler that does nothing): what every
+// Middleware* benchmark pays before any session work.
+func BenchmarkMiddlewareNoop_bare(b *testing.B) {
+	tmpl := requestWith(getFixture(b, "SMALL").libCookie)
+	h := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	b.ReportAllocs()
+	cpu := startCPU()
+	for b.Loop() {
+		serve(h, tmpl)
+	}
+	cpu.report(b)
 }
 
 // A request that never touches its session, against the same handler with
@@ -895,6 +951,11 @@ func BenchmarkParallelMiddlewareRoundTrip_SMALL_gorilla(b *testing.B) {
 	benchParallelMiddleware(b, gorillaHandler(f), f.gCookie)
 }
 
+func BenchmarkParallelMiddlewareRoundTrip_SMALL_scs(b *testing.B) {
+	f := getFixture(b, "SMALL")
+	benchParallelMiddleware(b, scsHandler(f), f.scsCookie)
+}
+
 // ---------------------------------------------------------------- sanity
 
 // TestHarness checks what the benchmarks rely on: every fixture builds, every
@@ -924,6 +985,23 @@ func TestHarness(t *testing.T) {
 		t.Logf("%-5s envelope %4d B msgpack; cookie-bytes lib %d, naive %d, gorilla/sessions %d",
 			label, len(env), len(CookieName)+1+len(f.libCookie),
 			len(CookieName)+1+len(f.naiveCookie), len(CookieName)+1+len(f.gCookie))
+	}
+	// Every middleware peer reads the session and answers with a new cookie.
+	for _, label := range []string{"SMALL", "LARGE"} {
+		f := getFixture(t, label)
+		for name, h := range map[string]struct {
+			h      http.Handler
+			cookie string
+		}{
+			"lib":     {libHandler(f), f.libCookie},
+			"gorilla": {gorillaHandler(f), f.gCookie},
+			"scs":     {scsHandler(f), f.scsCookie},
+		} {
+			w := serve(h.h, requestWith(h.cookie))
+			if w.Code != http.StatusOK || len(w.Result().Cookies()) != 1 {
+				t.Errorf("%s %s middleware: status %d, Set-Cookie %q", label, name, w.Code, w.Header()["Set-Cookie"])
+			}
+		}
 	}
 	// TightFloor speaks the same format as Floor, both ways.
 	for _, label := range []string{"SMALL", "LARGE"} {
