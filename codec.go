@@ -198,9 +198,10 @@ type Config struct {
 	// once the response commits, and Codec.RevokeSubject ends a subject's
 	// older sessions. With a Guard, opening a session from a cookie costs
 	// one RevokedAt call; if that call fails the session still opens and
-	// the failure is logged (fail open), while one-time values and attempt
-	// limits fail closed with ErrGuardUnavailable. Without a Guard none of
-	// this costs anything. See the README's "Guard" section.
+	// the failure is logged (fail open; see RequireRevocationCheck), while
+	// one-time values and attempt limits fail closed with
+	// ErrGuardUnavailable. Without a Guard none of this costs anything.
+	// See the README's "Guard" section.
 	Guard Guard
 	// GuardTimeout bounds every call to Guard; default 1 s.
 	GuardTimeout time.Duration
@@ -209,6 +210,15 @@ type Config struct {
 	// ends a subject's sessions. It must only read s and be safe for
 	// concurrent use.
 	Subject func(s *Session) string
+	// RequireRevocationCheck (it needs Guard) makes the revocation check
+	// fail closed: a cookie whose check the Guard could not make (down,
+	// or slower than GuardTimeout) does not open. The handler gets an
+	// empty session whose OpenError wraps ErrGuardUnavailable, and the
+	// cookie is kept, not deleted, as for ErrClockSkew, so the same
+	// cookie opens once the Guard answers again (unless the handler
+	// stores data in the empty session: its new cookie replaces the old
+	// one). Off, a revoked cookie opens while the Guard is down.
+	RequireRevocationCheck bool
 
 	// Size.
 
@@ -475,7 +485,8 @@ func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error)
 // Decode("") returns a fresh, empty session and a nil error. Any other value
 // either opens into a session or yields a nil session and an error wrapping
 // ErrInvalid, ErrExpired (or ErrRevoked, which wraps it), ErrUnknownKey,
-// ErrTooLarge or ErrClockSkew. Decode never panics, and its memory use is bounded: besides
+// ErrTooLarge, ErrClockSkew or (Config.RequireRevocationCheck)
+// ErrGuardUnavailable. Decode never panics, and its memory use is bounded: besides
 // scratch space of a few times the value's length, it keeps at most 88
 // bytes per byte of payload on a 64-bit machine (a one-byte flash becomes
 // an entry), and a compressed payload inflates to at most 64 KiB, so such a

@@ -1,5 +1,7 @@
 package cookiesession
 
+import "slices"
+
 // Flash messages: values that are read once, in named categories.
 //
 // A flash is carried in the envelope's flash list (FORMAT.md §3) as its
@@ -42,6 +44,28 @@ func FlashesAs[T any](s *Session) []T { return takeFlashes[T](s, "") }
 
 // FlashesFromAs is FlashesAs for the flash messages of category.
 func FlashesFromAs[T any](s *Session, category string) []T { return takeFlashes[T](s, category) }
+
+// FlashCategories returns the categories that hold flash messages, sorted,
+// so "" (the default category) comes first when it holds any. It takes
+// nothing out: the messages stay for Flashes and FlashesFrom, and the
+// session is not modified. A flash message that could not be encoded
+// (see Err) counts for no category: no read would return it.
+func (s *Session) FlashCategories() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.load()
+	var cats []string
+	for _, f := range s.flashes {
+		if f.raw == nil {
+			continue
+		}
+		if cat, _ := splitFlash(f.raw); !slices.Contains(cats, cat) {
+			cats = append(cats, cat)
+		}
+	}
+	slices.Sort(cats)
+	return cats
+}
 
 // takeFlashes removes the flashes of category that convert to T and returns
 // them. A flash that could not be encoded is dropped, never returned.

@@ -161,3 +161,36 @@ func TestFlashCategoryDepth(t *testing.T) {
 		t.Error("a categorised flash over the limit sealed")
 	}
 }
+
+// TestFlashCategoriesListed: FlashCategories names every category holding
+// a flash, before and after a round trip, and takes nothing out.
+func TestFlashCategoriesListed(t *testing.T) {
+	c, _ := newTestCodec(t, Config{})
+	for _, roundTrip := range []bool{false, true} {
+		s := c.New()
+		if got := s.FlashCategories(); got != nil {
+			t.Errorf("no flashes: FlashCategories = %q", got)
+		}
+		s.AddFlashTo("info", "saved")
+		s.AddFlashTo("error", "bad input")
+		s.AddFlash([]any{"looks", "categorised"}) // still the default category
+		s.AddFlashTo("info", "again")
+		s.AddFlashTo("broken", make(chan int)) // never returned, so no category
+		if roundTrip {
+			s.FlashesFrom("broken") // drops it: it would stop the seal
+			s = mustRoundTrip(t, c, s)
+		}
+		if got := s.FlashCategories(); !reflect.DeepEqual(got, []string{"", "error", "info"}) {
+			t.Errorf("round trip %v: FlashCategories = %q", roundTrip, got)
+		}
+		if roundTrip && s.Modified() {
+			t.Error("FlashCategories modified the session")
+		}
+		if got := s.FlashesFrom("info"); !reflect.DeepEqual(got, []any{"saved", "again"}) {
+			t.Errorf("round trip %v: FlashesFrom(info) after FlashCategories = %#v", roundTrip, got)
+		}
+		if got := s.FlashCategories(); !reflect.DeepEqual(got, []string{"", "error"}) {
+			t.Errorf("round trip %v: after taking info: %q", roundTrip, got)
+		}
+	}
+}

@@ -49,7 +49,8 @@ type Guard interface {
 // ErrGuardUnavailable means the Guard could not answer in time (its store
 // is down, unreachable or slower than the context's deadline). Operations
 // that need the Guard fail closed with it: a one-time value is not handed
-// out and an attempt is not allowed.
+// out, an attempt is not allowed and, with Config.RequireRevocationCheck,
+// a cookie does not open.
 var ErrGuardUnavailable = errors.New("cookiesession: guard unavailable")
 
 // Errors of the features built on a Guard. Handlers test for them with
@@ -75,6 +76,10 @@ type guardConfig struct {
 	g       Guard // nil: no guard features, and no cost
 	timeout time.Duration
 	subject func(*Session) string
+	// failClosed is Config.RequireRevocationCheck.
+	failClosed bool
+	// warn limits the log of revocation checks the Guard could not make.
+	warn *warnLimiter
 }
 
 // setGuard validates and keeps cfg's guard fields.
@@ -85,10 +90,16 @@ func (c *Codec) setGuard(cfg Config) error {
 	case cfg.GuardTimeout == 0:
 		cfg.GuardTimeout = DefaultGuardTimeout
 	}
-	if cfg.Guard == nil && cfg.Subject != nil {
+	switch {
+	case cfg.Guard == nil && cfg.Subject != nil:
 		return errors.New("cookiesession: Config.Subject needs Config.Guard")
+	case cfg.Guard == nil && cfg.RequireRevocationCheck:
+		return errors.New("cookiesession: Config.RequireRevocationCheck needs Config.Guard")
 	}
-	c.guard = guardConfig{g: cfg.Guard, timeout: cfg.GuardTimeout, subject: cfg.Subject}
+	c.guard = guardConfig{g: cfg.Guard, timeout: cfg.GuardTimeout, subject: cfg.Subject, failClosed: cfg.RequireRevocationCheck}
+	if cfg.Guard != nil {
+		c.guard.warn = &warnLimiter{}
+	}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"math"
+	"sync"
 	"time"
 )
 
@@ -119,9 +120,12 @@ func (c *Codec) RevokeSubject(ctx context.Context, subject string, at time.Time)
 }
 
 // guardRevoked checks a session that opened against the Guard's
-// revocations. If the Guard cannot answer, the session opens (fail open:
-// an outage of the store must not log everyone out) and the failure is
-// logged; features that need the Guard still fail closed.
+// revocations. If the Guard cannot answer, by default the session opens
+// (fail open: an outage of the store must not log everyone out) and the
+// failure is logged, at most once per guardWarnEvery; features that need
+// the Guard still fail closed. With Config.RequireRevocationCheck it does
+// not open: the error wraps ErrGuardUnavailable, and callers keep the
+// cookie (see keepsCookie), so it opens again once the Guard answers.
 func (c *Codec) guardRevoked(ctx context.Context, st *state) error {
 	g := c.guard.g
 	if g == nil {
@@ -145,12 +149,10 @@ func (c *Codec) guardRevoked(ctx context.Context, st *state) error {
 		err = errors.New("RevokedAt returned the wrong number of times")
 	}
 	if err != nil {
-		if ctx == nil {
-			ctx = context.Background()
+		if c.guard.failClosed {
+			return &sessionError{kind: ErrGuardUnavailable, reason: "revocation check not made (Config.RequireRevocationCheck)", cause: err}
 		}
-		c.log().LogAttrs(ctx, slog.LevelWarn,
-			"cookiesession: guard unavailable; session opened without its revocation check",
-			slog.String("cookie", c.name), slog.String("error", guardErr("revoked-at", err).Error()))
+		c.logRevocationUnchecked(ctx, guardErr("revoked-at", err), true)
 		return nil
 	}
 	if !at[0].IsZero() {
@@ -160,6 +162,69 @@ func (c *Codec) guardRevoked(ctx context.Context, st *state) error {
 		return &sessionError{kind: ErrRevoked, reason: "created before its subject's sessions were revoked"}
 	}
 	return nil
+}
+
+// revocationUnchecked reports whether err is guardRevoked's refusal of a
+// cookie it could not check (Config.RequireRevocationCheck), and not, say,
+// a Config.Verify rejection whose cause mentions ErrGuardUnavailable.
+func revocationUnchecked(err error) bool {
+	var se *sessionError
+	return errors.As(err, &se) && se.kind == ErrGuardUnavailable
+}
+
+// guardWarnEvery is how often, at most, a codec logs that the Guard could
+// not check a cookie's revocation: during an outage every request that
+// opens a cookie would otherwise log a line.
+const guardWarnEvery = 10 * time.Second
+
+// warnLimiter lets one warning through per guardWarnEvery and counts the
+// ones it holds back. It is safe for concurrent use.
+type warnLimiter struct {
+	mu         sync.Mutex
+	next       time.Time // no warning before this
+	suppressed int
+}
+
+// allow reports whether a warning may be logged at now and, if so, how
+// many were held back since the last one. A clock set back by more than
+// guardWarnEvery does not silence the warnings until it catches up.
+func (l *warnLimiter) allow(now time.Time) (ok bool, suppressed int) {
+	if l == nil { // a codec without a Guard: nothing to limit
+		return true, 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Before(l.next) && l.next.Sub(now) <= guardWarnEvery {
+		l.suppressed++
+		return false, 0
+	}
+	suppressed = l.suppressed
+	l.next, l.suppressed = now.Add(guardWarnEvery), 0
+	return true, suppressed
+}
+
+// logRevocationUnchecked logs, at most once per guardWarnEvery, that the
+// Guard could not check a cookie's revocation: opened says whether the
+// session opened anyway (fail open) or its cookie was kept unopened
+// (Config.RequireRevocationCheck). The count of warnings held back since
+// the last line goes with it.
+func (c *Codec) logRevocationUnchecked(ctx context.Context, err error, opened bool) {
+	ok, suppressed := c.guard.warn.allow(c.now())
+	if !ok {
+		return
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	msg := "cookiesession: guard unavailable; session cookie not opened (cookie kept)"
+	if opened {
+		msg = "cookiesession: guard unavailable; session opened without its revocation check"
+	}
+	attrs := []slog.Attr{slog.String("cookie", c.name), slog.String("error", err.Error())}
+	if suppressed > 0 {
+		attrs = append(attrs, slog.Int("suppressed", suppressed))
+	}
+	c.log().LogAttrs(ctx, slog.LevelWarn, msg, attrs...)
 }
 
 func (c *Codec) sessionKey(id [sessionIDLen]byte) string {

@@ -118,12 +118,14 @@ func (b *budget) charge(size int) error {
 // the cookies one response set in the order they were set, so a planted
 // set sent first does not use up the budget on mixtures before the
 // genuine set is tried); then each with the remaining combinations. If
-// none opens, it returns false and the reason: ErrClockSkew if any
-// candidate failed with it (so that no caller deletes that cookie), else
-// the first error; and false, nil if cs holds no NAME cookie.
+// none opens, it returns false and the reason: an error for which
+// keepsCookie holds if any candidate failed with one (so that no caller
+// deletes that cookie), else the first error; and false, nil if cs holds
+// no NAME cookie. A Guard that could not check a genuine candidate ends
+// the search: every other genuine one would wait on it too.
 func (c *Codec) openSet(ctx context.Context, cs *cookieSet, st *state) (bool, error) {
 	b := c.newBudget()
-	var first, skew error
+	var first, keep error
 search:
 	for _, rest := range []bool{false, true} {
 		for j, sc := range cs.list {
@@ -135,21 +137,30 @@ search:
 			case err == nil:
 				return true, nil
 			case errors.Is(err, errNoMore):
-			case errors.Is(err, ErrClockSkew) && skew == nil:
-				skew = err
+			case keepsCookie(err) && keep == nil:
+				keep = err
 			case first == nil:
 				first = err
 			}
-			if errors.Is(err, errBudget) {
+			if errors.Is(err, errBudget) || revocationUnchecked(err) {
 				break search
 			}
 		}
 	}
 	*st = state{}
-	if skew != nil {
-		return false, skew
+	if keep != nil {
+		return false, keep
 	}
 	return false, first
+}
+
+// keepsCookie reports whether a cookie that did not open for err may still
+// be genuine and open elsewhere or later, so that no deletion may go out
+// for it: sealed in the future (ErrClockSkew: this server's clock is
+// behind), or not checked for revocation because the Guard did not answer
+// (ErrGuardUnavailable, with Config.RequireRevocationCheck).
+func keepsCookie(err error) bool {
+	return errors.Is(err, ErrClockSkew) || revocationUnchecked(err)
 }
 
 // errNoMore is openFirst's answer when a set has no combination left.
@@ -223,7 +234,7 @@ func (c *Codec) openFirst(ctx context.Context, cs *cookieSet, at int, st *state,
 		switch {
 		case err == nil:
 			return nil
-		case errors.Is(err, errBudget) || errors.Is(err, ErrClockSkew):
+		case errors.Is(err, errBudget) || keepsCookie(err):
 			return err
 		case firstErr == nil:
 			firstErr = err
@@ -261,8 +272,7 @@ type incoming struct {
 // past its deadline opens too (DecodeCookiesExpired). Deletions are allowed only where they cannot hurt: not when several
 // different cookies with one of the session's names were sent (a deletion
 // would remove the genuine one and leave the attacker's), nor for a cookie
-// refused as sealed in the future (ErrClockSkew: this server's clock is
-// behind; others can open it).
+// refused as sealed in the future or unchecked by the Guard (keepsCookie).
 func (c *Codec) read(ctx context.Context, lines []string, cookies []*http.Cookie, expiredOK bool, st *state) incoming {
 	cs, ls := cookieSet{expiredOK: expiredOK}, cookieSet{expiredOK: expiredOK}
 	add := func(name, value string) {
@@ -283,7 +293,7 @@ func (c *Codec) read(ctx context.Context, lines []string, cookies []*http.Cookie
 	if set.seen&1 != 0 {
 		in.opened, in.err = in.from.openSet(ctx, set, st)
 	}
-	keep := !in.opened && (set.dup || errors.Is(in.err, ErrClockSkew))
+	keep := !in.opened && (set.dup || keepsCookie(in.err))
 	if keep {
 		return in
 	}
@@ -308,8 +318,9 @@ func (c *Codec) read(ctx context.Context, lines []string, cookies []*http.Cookie
 // combination of chunks that fits its layout (FORMAT.md §6), within a
 // budget of twice the bytes of the largest session and 32 values, and the
 // first that opens wins. If none does, the error is the first one's, or
-// ErrClockSkew if any was refused for it. Delete the cookie only for a
-// single candidate and never for ErrClockSkew: see Middleware.
+// ErrClockSkew or ErrGuardUnavailable if any was refused for it. Delete the
+// cookie only for a single candidate and never for those two: see
+// Middleware.
 //
 // Pass what the browser sent: the deletion cookies that Cookies returns are
 // for the response, and an empty chunk among them does not open.

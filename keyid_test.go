@@ -12,6 +12,9 @@ import (
 	"compress/flate"
 	"crypto/rand"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -220,4 +223,55 @@ func TestMiddleware_ResealsV1Cookie(t *testing.T) {
 	}
 	del, raw := mwOneCookie(t, r.Response, cs.Name())
 	mwDeletion(t, del, raw)
+}
+
+// TestFormatVersion: FormatVersion tells a v1 cookie, which Middleware
+// reseals, from a v2 one and from a session not opened from a cookie.
+func TestFormatVersion(t *testing.T) {
+	k := wfKey("k1")
+	c := wfCodec(t, "session", Config{Keys: wfKeyring(t, k)})
+	v1, s := wfV1Cookie(t, c, k)
+	if got := s.FormatVersion(); got != 0 {
+		t.Errorf("new session: FormatVersion %d, want 0", got)
+	}
+	legacy, err := c.Decode(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := legacy.FormatVersion(); got != 1 {
+		t.Errorf("v1 cookie: FormatVersion %d, want 1", got)
+	}
+	if legacy.Renew(); legacy.FormatVersion() != 1 {
+		t.Error("Renew changed what the cookie was sealed in")
+	}
+	current, err := c.Decode(mustEncode(t, c, legacy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := current.FormatVersion(); got != 2 {
+		t.Errorf("resealed cookie: FormatVersion %d, want 2", got)
+	}
+	if current.Flush(); current.FormatVersion() != 0 {
+		t.Errorf("flushed session: FormatVersion %d, want 0", current.FormatVersion())
+	}
+
+	// Through the middleware: the handler sees 1, and the response's
+	// cookie opens as 2.
+	mc, _, _ := mwNew(t, Config{Insecure: true, Keys: wfKeyring(t, k)})
+	v1, _ = wfV1Cookie(t, mc, k)
+	var seen []int
+	h := mc.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = append(seen, FromContext(r.Context()).FormatVersion())
+	}))
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Cookie", mc.Name()+"="+v1)
+	h.ServeHTTP(rec, req)
+	ck, _ := mwOneCookie(t, rec.Result(), mc.Name())
+	req = httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Cookie", mc.Name()+"="+ck.Value)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if !reflect.DeepEqual(seen, []int{1, 2}) {
+		t.Errorf("FormatVersion in the handler: %v, want [1 2]", seen)
+	}
 }

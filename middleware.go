@@ -42,7 +42,8 @@ import (
 // tried, within a budget); if none opens, none is deleted, since a deletion
 // could remove only the genuine cookie and leave planted ones. A cookie
 // sealed in the future (ErrClockSkew) is reported as clock skew and not
-// deleted either.
+// deleted either, nor is one the Guard could not check
+// (ErrGuardUnavailable, with Config.RequireRevocationCheck).
 func (c *Codec) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &sessionWriter{ResponseWriter: w, r: r}
@@ -237,6 +238,10 @@ func (c *Codec) log() *slog.Logger {
 func (c *Codec) logRejected(err error) {
 	if errors.Is(err, ErrClockSkew) {
 		c.logClockSkew(err)
+		return
+	}
+	if revocationUnchecked(err) {
+		c.logRevocationUnchecked(context.Background(), err, false)
 		return
 	}
 	level := slog.LevelWarn

@@ -127,8 +127,9 @@ func (s *Session) load() {
 }
 
 // OpenError returns why the request's session cookie did not open (an
-// error wrapping ErrInvalid, ErrExpired, ErrUnknownKey, ErrTooLarge or
-// ErrClockSkew), or nil if it opened or the request carried none. A handler can use it to
+// error wrapping ErrInvalid, ErrExpired, ErrUnknownKey, ErrTooLarge,
+// ErrClockSkew or, with Config.RequireRevocationCheck, ErrGuardUnavailable),
+// or nil if it opened or the request carried none. A handler can use it to
 // tell "your session expired" from "you never logged in". It opens the
 // session if that has not happened yet.
 func (s *Session) OpenError() error {

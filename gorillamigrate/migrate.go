@@ -35,6 +35,9 @@ type Migrator struct {
 	name     string
 	deletion string // the Set-Cookie line that deletes the legacy cookie
 	logger   *slog.Logger
+	// flashKeys are the legacy keys that hold named flash categories
+	// (WithFlashCategories); never changed once the Migrator is made.
+	flashKeys map[string]bool
 }
 
 // New returns a Migrator for legacy cookies named legacyName that a
@@ -91,6 +94,26 @@ func (m *Migrator) WithLogger(l *slog.Logger) *Migrator {
 	return &c
 }
 
+// WithFlashCategories returns a copy of m that also moves the legacy flash
+// messages of the named categories: gorilla/sessions keeps those added
+// with AddFlash(value, category) under the key category, as a []any, and
+// each becomes a flash of the same category in the new session
+// (Session.FlashesFrom(category)). Without it, such a key is copied as an
+// ordinary value, since nothing tells it from a []any the application
+// stored itself. The default category (gorilla's "_flash") always moves
+// into the new session's default one (Session.Flashes).
+func (m *Migrator) WithFlashCategories(categories ...string) *Migrator {
+	c := *m
+	c.flashKeys = make(map[string]bool, len(m.flashKeys)+len(categories))
+	for k := range m.flashKeys {
+		c.flashKeys[k] = true
+	}
+	for _, k := range categories {
+		c.flashKeys[k] = true
+	}
+	return &c
+}
+
 // Middleware returns a handler that migrates the request's legacy session,
 // if any, before next runs. It must be placed inside m's Codec.Middleware
 // (codec.Middleware(m.Middleware(next))): it reaches the new session with
@@ -102,8 +125,9 @@ func (m *Migrator) WithLogger(l *slog.Logger) *Migrator {
 //   - otherwise, if the legacy cookie opens, its string-keyed values are
 //     copied into the new session (values msgpack cannot encode, and
 //     non-string keys, are left out and counted in the log), its flash
-//     messages (gorilla's "_flash" key) become the new session's, and the
-//     legacy cookie is deleted;
+//     messages (gorilla's "_flash" key, and the categories named with
+//     WithFlashCategories) become the new session's, and the legacy
+//     cookie is deleted;
 //   - if it does not open (tampered, expired, keys rotated out, or a gob type
 //     no longer registered), it is left alone and the reason logged: a
 //     configuration mistake must not wipe every user's legacy session.
@@ -146,7 +170,7 @@ func (m *Migrator) migrate(r *http.Request, s *cookiesession.Session) bool {
 			slog.String("cookie", m.name), slog.String("error", err.Error()))
 		return false
 	}
-	c := convert(legacy.Values)
+	c := convert(legacy.Values, m.flashKeys)
 	// Try the values on a scratch session first: one that would not fit
 	// in the new cookie must not replace the legacy one.
 	scratch := m.codec.New()

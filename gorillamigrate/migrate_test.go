@@ -520,3 +520,91 @@ func TestMiddlewareOutsideCodec(t *testing.T) {
 	}()
 	m.Middleware(http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 }
+
+// fillCategories stores flashes in gorilla's default category and in two
+// named ones, next to a []any value the application stored itself.
+func fillCategories(s *sessions.Session) {
+	s.Values["user"] = "ada"
+	s.Values["tags"] = []any{"a", "b"}
+	s.AddFlash("welcome back")
+	s.AddFlash("bad code", "errors")
+	s.AddFlash(Flash{Level: "error", Text: "locked"}, "errors")
+	s.AddFlash("saved", "info")
+}
+
+// TestMigrateFlashCategories: gorilla's named flash categories move into
+// cookiesession's categories of the same name when the Migrator is told
+// which keys hold them, and stay ordinary values otherwise.
+func TestMigrateFlashCategories(t *testing.T) {
+	keys := newLegacyKeys(t)
+	legacy := legacyCookie(t, sessions.NewCookieStore(keys.hash, keys.block), legacyName, fillCategories)
+	codec := newCodec(t, cookiesession.Config{})
+	plain, err := gorillamigrate.New(codec, legacyName, keys.hash, keys.block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log logBuf
+	plain = plain.WithLogger(log.logger())
+	m := plain.WithFlashCategories("errors").WithFlashCategories("info")
+
+	resp := serve(t, codec, m, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		if got := strings.Join(s.Keys(), ","); got != "tags,user" {
+			t.Errorf("keys %s: a flash category was copied as a value, or a value lost", got)
+		}
+		if v, _ := cookiesession.Get[[]string](s, "tags"); !reflect.DeepEqual(v, []string{"a", "b"}) {
+			t.Errorf("tags = %#v", v)
+		}
+	}, legacy)
+	wantLegacyDeleted(t, resp)
+	for _, want := range []string{`"values":2`, `"flashes":4`} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log %s lacks %s", log.String(), want)
+		}
+	}
+
+	// The categories survive the new cookie's round trip, each read once.
+	s, err := codec.DecodeCookies([]*http.Cookie{newSession(t, codec, resp)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := s.FlashesFrom("info"); !reflect.DeepEqual(f, []any{"saved"}) {
+		t.Errorf("info flashes = %#v", f)
+	}
+	errs := cookiesession.FlashesFromAs[Flash](s, "errors") // the struct only; the string stays
+	if !reflect.DeepEqual(errs, []Flash{{Level: "error", Text: "locked"}}) {
+		t.Errorf("typed errors flashes = %#v", errs)
+	}
+	if f := s.FlashesFrom("errors"); !reflect.DeepEqual(f, []any{"bad code"}) {
+		t.Errorf("errors flashes = %#v", f)
+	}
+	if f := s.Flashes(); !reflect.DeepEqual(f, []any{"welcome back"}) {
+		t.Errorf("default flashes = %#v", f)
+	}
+	if f := s.FlashesFrom("errors"); f != nil {
+		t.Errorf("errors flashes read twice: %#v", f)
+	}
+
+	t.Run("undeclared categories stay values", func(t *testing.T) {
+		plain = plain.WithFlashCategories("info") // not "errors"
+		resp := serve(t, codec, plain, func(w http.ResponseWriter, r *http.Request) {
+			s := cookiesession.FromContext(r.Context())
+			if got := strings.Join(s.Keys(), ","); got != "errors,tags,user" {
+				t.Errorf("keys %s, want errors copied as a value", got)
+			}
+			if v, _ := cookiesession.Get[[]any](s, "errors"); len(v) != 2 || v[0] != "bad code" {
+				t.Errorf("errors value = %#v", v)
+			}
+			if f := s.FlashesFrom("errors"); f != nil {
+				t.Errorf("errors flashes %#v from an undeclared category", f)
+			}
+			if f := s.FlashesFrom("info"); !reflect.DeepEqual(f, []any{"saved"}) {
+				t.Errorf("info flashes = %#v", f)
+			}
+			if f := s.Flashes(); !reflect.DeepEqual(f, []any{"welcome back"}) {
+				t.Errorf("default flashes = %#v", f)
+			}
+		}, legacy)
+		wantLegacyDeleted(t, resp)
+	})
+}

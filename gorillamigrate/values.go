@@ -8,22 +8,31 @@ import (
 )
 
 // flashKey is where gorilla/sessions keeps flash messages added without a
-// category.
+// category; a named category's flashes are kept under its name.
 const flashKey = "_flash"
 
 // converted is a legacy session's content in the form the new session takes.
 type converted struct {
 	values        map[string]any
-	flashes       []any
+	flashes       []flash // by category, then in the order they were added
 	nonStringKeys int
 	unencodable   []string // keys whose values msgpack cannot encode, sorted
+}
+
+// flash is one legacy flash message and the category it moves to.
+type flash struct {
+	category string
+	value    any
 }
 
 // convert turns gob-decoded legacy values into msgpack-friendly ones: maps
 // whose keys are all strings become map[string]any, recursively. Other
 // values, registered structs included, are kept as they are: msgpack
-// encodes a struct's exported fields, as gob did.
-func convert(legacy map[any]any) converted {
+// encodes a struct's exported fields, as gob did. The []any under
+// flashKey, and under each key in categories, becomes flash messages: of
+// the default category for flashKey, of the category named by the key
+// otherwise.
+func convert(legacy map[any]any, categories map[string]bool) converted {
 	c := converted{values: make(map[string]any, len(legacy))}
 	for k, v := range legacy {
 		key, ok := k.(string)
@@ -31,12 +40,16 @@ func convert(legacy map[any]any) converted {
 			c.nonStringKeys++
 			continue
 		}
-		if flashes, ok := v.([]any); ok && key == flashKey {
+		if flashes, ok := v.([]any); ok && (key == flashKey || categories[key]) {
+			category := key
+			if key == flashKey {
+				category = ""
+			}
 			for _, f := range flashes {
 				if f = friendly(f); encodes(f) {
-					c.flashes = append(c.flashes, f)
+					c.flashes = append(c.flashes, flash{category, f})
 				} else {
-					c.unencodable = append(c.unencodable, flashKey)
+					c.unencodable = append(c.unencodable, key)
 				}
 			}
 			continue
@@ -48,6 +61,9 @@ func convert(legacy map[any]any) converted {
 		}
 	}
 	sort.Strings(c.unencodable)
+	// One order whatever the map's: FlashesFrom reads each category in
+	// the order its flashes were added.
+	sort.SliceStable(c.flashes, func(i, j int) bool { return c.flashes[i].category < c.flashes[j].category })
 	return c
 }
 
@@ -57,7 +73,7 @@ func (c converted) apply(s *cookiesession.Session) {
 		s.Set(k, v)
 	}
 	for _, f := range c.flashes {
-		s.AddFlash(f)
+		s.AddFlashTo(f.category, f.value)
 	}
 }
 

@@ -220,7 +220,16 @@ type openOutput struct {
 	Expired      bool              `json:"expired"`
 	Expiry       expiryOutput      `json:"expiry"`
 	KeyDeadlines map[string]string `json:"key_deadlines"`
-	Flashes      []any             `json:"flashes,omitempty"`
+	// FormatVersion is Session.FormatVersion: 1 for a legacy cookie that
+	// the middleware reseals as version 2 on its next response.
+	FormatVersion int `json:"format_version"`
+	// Flashes are the default category's flash messages;
+	// FlashCategories the named categories'.
+	Flashes         []any            `json:"flashes,omitempty"`
+	FlashCategories map[string][]any `json:"flash_categories,omitempty"`
+	// FlashTypes (with -types) are the flash messages' msgpack types, by
+	// category: "" is the default one.
+	FlashTypes map[string][]string `json:"flash_types,omitempty"`
 }
 
 type expiryOutput struct {
@@ -271,18 +280,23 @@ func open(args []string, e env) error {
 	// err is nil, or (with -allow-expired) the session is genuine but
 	// expired: print it, then fail with the reason.
 	out := openOutput{
-		Data:         sessionData(s),
-		ID:           s.ID(),
-		KeyID:        s.KeyID(),
-		Created:      s.CreatedAt().UTC().Format(time.RFC3339),
-		Expired:      err != nil,
-		KeyDeadlines: keyDeadlines(s),
+		Data:          sessionData(s),
+		ID:            s.ID(),
+		KeyID:         s.KeyID(),
+		Created:       s.CreatedAt().UTC().Format(time.RFC3339),
+		Expired:       err != nil,
+		KeyDeadlines:  keyDeadlines(s),
+		FormatVersion: s.FormatVersion(),
+	}
+	flashes, flashTypes := sessionFlashes(codec, s)
+	out.Flashes = flashes[""]
+	delete(flashes, "")
+	if len(flashes) > 0 {
+		out.FlashCategories = flashes
 	}
 	if *types {
 		out.Types = sessionTypes(s)
-	}
-	for _, f := range s.Flashes() {
-		out.Flashes = append(out.Flashes, jsonable(f))
+		out.FlashTypes = flashTypes
 	}
 	age := s.ExpiryAge()
 	out.Expiry = expiryOutput{

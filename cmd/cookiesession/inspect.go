@@ -70,6 +70,29 @@ func sessionTypes(s *cookiesession.Session) map[string]string {
 	return m
 }
 
+// sessionFlashes takes every flash message out of s, by category ("" for
+// the default one): the values in a form encoding/json prints, and their
+// msgpack types as the cookie stores them. Each flash is read once, as
+// raw msgpack, and decoded through a scratch session of c, so values and
+// types come from the same bytes and the values are in the types the
+// library's untyped reads return.
+func sessionFlashes(c *cookiesession.Codec, s *cookiesession.Session) (map[string][]any, map[string][]string) {
+	values, types := map[string][]any{}, map[string][]string{}
+	scratch := c.New()
+	for _, cat := range s.FlashCategories() {
+		for _, raw := range cookiesession.FlashesFromAs[msgpack.RawMessage](s, cat) {
+			if len(raw) == 0 {
+				raw = []byte{0xc0} // msgpack decodes nil into a RawMessage as nothing
+			}
+			scratch.Set("flash", raw) // a RawMessage encodes as its bytes
+			v, _ := scratch.Get("flash")
+			values[cat] = append(values[cat], jsonable(v))
+			types[cat] = append(types[cat], msgpackType(raw))
+		}
+	}
+	return values, types
+}
+
 // msgpackType names the type of the msgpack value raw starts with, in the
 // msgpack specification's words ("fixstr", "uint 16", "fixext 8"); the
 // timestamp extension (type -1) is called so.

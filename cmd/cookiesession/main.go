@@ -114,7 +114,10 @@ const openUsage = `Usage:
 
 Open a session cookie and print its session as JSON: data ([]byte as
 base64, times as RFC 3339), ID, key ID, creation and seal times, expiry
-policy and deadline, per-key deadlines, flash messages, and "expired".
+policy and deadline, per-key deadlines, "expired", "format_version" (1 for
+a legacy wire format v1 cookie, which the middleware reseals as version 2
+on its next response), and the flash messages: "flashes" for the default
+category, "flash_categories" for named ones.
 
 INPUT, the argument or else stdin, is a bare cookie value, NAME=VALUE, or a
 whole Cookie header as a browser sends it ("Cookie: " optional); -cookie
@@ -135,7 +138,8 @@ Flags:
                       malformed and unknown-key cookies are still refused
   -types              add "types": each value's msgpack type, as the
                       cookie stores it (e.g. "fixstr", "int 64",
-                      "timestamp (ext 8)")
+                      "timestamp (ext 8)"), and "flash_types": each flash
+                      message's, by category ("" is the default one)
 
 Examples:
   cookiesession open "session=$VALUE"

@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -973,4 +975,144 @@ func TestMsgpackType(t *testing.T) {
 			t.Errorf("msgpackType(%q) = %q, want %q", raw, got, want)
 		}
 	}
+}
+
+// TestOpenFlashCategories: open prints the flash messages of every
+// category, and with -types their msgpack types, by category.
+func TestOpenFlashCategories(t *testing.T) {
+	keys := newKeys(t, "k1")
+	c := newCodec(t, keys, time.Now())
+	s := c.New()
+	s.Set("user", "ada")
+	s.AddFlash("welcome")
+	s.AddFlashTo("errors", "bad code")
+	s.AddFlash([]any{"looks", "categorised"}) // still the default category
+	s.AddFlashTo("info", map[string]int{"a": 1})
+	s.AddFlashTo("errors", 7)
+	v, err := c.Encode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type flashOutput struct {
+		Flashes         []any               `json:"flashes"`
+		FlashCategories map[string][]any    `json:"flash_categories"`
+		FlashTypes      map[string][]string `json:"flash_types"`
+	}
+	decode := func(r result) flashOutput {
+		t.Helper()
+		parseOpened(t, r)
+		var o flashOutput
+		if err := json.Unmarshal([]byte(r.stdout), &o); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	o := decode(cli(t, keys, "", "open", v))
+	if got, _ := json.Marshal(o.Flashes); string(got) != `["welcome",["looks","categorised"]]` {
+		t.Errorf("flashes %s", got)
+	}
+	if got, _ := json.Marshal(o.FlashCategories); string(got) != `{"errors":["bad code",7],"info":[{"a":1}]}` {
+		t.Errorf("flash_categories %s", got)
+	}
+	if o.FlashTypes != nil {
+		t.Errorf("flash_types %v printed without -types", o.FlashTypes)
+	}
+	o = decode(cli(t, keys, "", "open", "-types", v))
+	want := map[string][]string{
+		"":       {"fixstr", "fixarray"},
+		"errors": {"fixstr", "positive fixint"},
+		"info":   {"fixmap"},
+	}
+	if !reflect.DeepEqual(o.FlashTypes, want) {
+		t.Errorf("flash_types %v, want %v", o.FlashTypes, want)
+	}
+
+	// A session with flashes in a named category only, or none.
+	s = c.New()
+	s.AddFlashTo("errors", "only")
+	o = decode(cli(t, keys, "", "open", mustEncode(t, c, s)))
+	if o.Flashes != nil || len(o.FlashCategories["errors"]) != 1 {
+		t.Errorf("named category only: flashes %v, categories %v", o.Flashes, o.FlashCategories)
+	}
+	s = c.New()
+	s.Set("user", "ada")
+	if r := cli(t, keys, "", "open", "-types", mustEncode(t, c, s)); strings.Contains(r.stdout, `"flash`) {
+		t.Errorf("a session without flashes printed flash fields: %s", r.stdout)
+	}
+}
+
+// TestOpenFormatVersion: open says which wire format the cookie is in,
+// with the v1 and v2 cookies of FORMAT.md's test vectors (sealed in 2023,
+// so expired: -allow-expired shows them) and a fresh one.
+func TestOpenFormatVersion(t *testing.T) {
+	var file struct {
+		Vectors []struct {
+			Name       string `json:"name"`
+			KeyID      string `json:"key_id"`
+			SecretHex  string `json:"secret_hex"`
+			CookieName string `json:"cookie_name"`
+			Cookie     string `json:"cookie"`
+		} `json:"vectors"`
+		Legacy []struct {
+			Vector string `json:"vector"`
+			Cookie string `json:"cookie"`
+		} `json:"legacy_v1"`
+	}
+	b, err := os.ReadFile("../../testdata/vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &file); err != nil {
+		t.Fatal(err)
+	}
+	version := func(r result) int {
+		t.Helper()
+		var o struct {
+			Expired       bool `json:"expired"`
+			FormatVersion *int `json:"format_version"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &o); err != nil || o.FormatVersion == nil {
+			t.Fatalf("open printed %q (%v), stderr %q", r.stdout, err, r.stderr)
+		}
+		return *o.FormatVersion
+	}
+	tested := 0
+	for _, l := range file.Legacy {
+		for _, v := range file.Vectors {
+			if v.Name != l.Vector {
+				continue
+			}
+			secret, err := hex.DecodeString(v.SecretHex)
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys := cookiesession.FormatKeys(cookiesession.Key{ID: v.KeyID, Secret: secret})
+			for want, cookie := range map[int]string{1: l.Cookie, 2: v.Cookie} {
+				r := cli(t, keys, "", "open", "-name", v.CookieName, "-allow-expired", cookie)
+				if got := version(r); got != want {
+					t.Errorf("vector %s: format_version %d, want %d", v.Name, got, want)
+				}
+			}
+			tested++
+		}
+	}
+	if tested == 0 {
+		t.Fatal("no legacy_v1 vector matched a vector: the file changed shape")
+	}
+	keys := newKeys(t, "k1")
+	r := cli(t, keys, `{"user":"ada"}`, "seal")
+	r.wantCode(t, 0)
+	if got := version(cli(t, keys, "", "open", strings.TrimSpace(r.stdout))); got != 2 {
+		t.Errorf("a fresh cookie: format_version %d, want 2", got)
+	}
+}
+
+// mustEncode seals s with c.
+func mustEncode(t *testing.T, c *cookiesession.Codec, s *cookiesession.Session) string {
+	t.Helper()
+	v, err := c.Encode(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
