@@ -1,5 +1,6 @@
 // Package cookiesession keeps a web session entirely inside a cookie: no
-// database, no cache, no server memory.
+// database, no cache, no server memory for the session itself (an opt-in
+// Guard remembers only what a replayed cookie could undo: see Config.Guard).
 //
 // A Codec seals a Session (its data serialised with msgpack) into a cookie
 // value that is encrypted with AES-256-CTR and authenticated with
@@ -9,8 +10,9 @@
 // the cookie alone. Keys rotate without logging anyone out: see Keyring.
 //
 // Most programs wrap their handler with Codec.Middleware and reach the
-// session with FromContext; serverless handlers call Codec.Decode and
-// Codec.Encode (or Codec.Cookie) directly.
+// session with FromContext or Codec.Session; code without the middleware
+// (serverless functions, other frameworks) calls Codec.Load and
+// Codec.Commit, which apply the same policy.
 package cookiesession
 
 import (
@@ -258,9 +260,9 @@ type Config struct {
 	Logger *slog.Logger
 	// OnError, if set, receives what the middleware would otherwise log:
 	// why the request's session cookie did not open (the error wraps
-	// ErrInvalid, ErrExpired, ErrUnknownKey or ErrTooLarge) and why a
-	// changed session could not be saved (ErrTooLarge, or a value msgpack
-	// cannot encode). It is called once per error, when the response
+	// ErrInvalid, ErrExpired, ErrUnknownKey, ErrTooLarge or ErrClockSkew)
+	// and why a changed session could not be saved (ErrTooLarge, or a value
+	// msgpack cannot encode). It is called once per error, when the response
 	// commits: just before its header goes out, outside the session's lock,
 	// with the writer under the middleware. If the handler returned without
 	// writing, OnError may write the whole response (a 500 page, say);
