@@ -4,6 +4,7 @@ package cookiesession
 // test names the sentence it keeps true.
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"net/http"
@@ -131,5 +132,27 @@ func TestDocs_OnErrorReceivesClockSkew(t *testing.T) {
 	}
 	if len(got) != 1 || !errors.Is(got[0], ErrClockSkew) {
 		t.Fatalf("OnError got %v; want one ErrClockSkew", got)
+	}
+}
+
+// TestDocs_RevokeSubjectInThePastKeptFromNow: README ("Guard", Limits) and
+// RevokeSubject's doc: without AbsoluteTimeout the record is kept MaxAge
+// past at, or past now when at is earlier, since a session created before
+// at may have been resealed until now.
+func TestDocs_RevokeSubjectInThePastKeptFromNow(t *testing.T) {
+	e, mem := newGuardEnv(t, Config{Subject: func(s *Session) string { return GetOr(s, "user", "") }, MaxAge: time.Hour})
+	v := sessionCookie(t, e.send(t, "/login?user=alice", ""))
+	e.clk.Advance(30 * time.Minute)
+	if err := e.c.RevokeSubject(context.Background(), "alice", e.clk.Now().Add(-10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	atkWantRejected(t, e.send(t, "/", "session="+v), "session")
+	e.clk.Advance(time.Hour + maxClockSkew*time.Second - time.Second)
+	if mem.Len() != 1 {
+		t.Fatal("revocation forgotten before MaxAge (+ skew) past now")
+	}
+	e.clk.Advance(time.Second)
+	if mem.Len() != 0 {
+		t.Fatal("revocation kept past MaxAge (+ skew) from now")
 	}
 }
