@@ -21,8 +21,8 @@ type Config struct {
 	Codec *cookiesession.Codec
 	// OnError, if set, receives why the request's session cookie did not
 	// open (an error wrapping cookiesession.ErrInvalid, ErrExpired,
-	// ErrUnknownKey or ErrTooLarge) and why a changed session could not be
-	// saved: cookiesession.Config.OnError takes net/http's writer and
+	// ErrUnknownKey, ErrTooLarge or ErrClockSkew) and why a changed session
+	// could not be saved: cookiesession.Config.OnError takes net/http's writer and
 	// request, which fiber does not have. It runs after the handler, before
 	// the response is sent, and may change the response. Default: log to
 	// Codec.Logger(), with the reason and never the cookie's value.
