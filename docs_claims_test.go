@@ -20,7 +20,7 @@ func TestDocs_CompressShrinksLarge(t *testing.T) {
 	off := lgCodec(t, Config{Keys: kr})
 	on := lgCodec(t, Config{Keys: kr, Compress: true})
 	s := off.New()
-	lgFillLarge(s)
+	fillLarge(s) // internal/benchdata's LARGE, the one BENCHMARKS.md measures
 	vOff, vOn := mustEncode(t, off, s), mustEncode(t, on, s)
 	saved := 1 - float64(len(vOn))/float64(len(vOff))
 	t.Logf("LARGE: %d bytes uncompressed, %d compressed: %.1f%% smaller", len(vOff), len(vOn), 100*saved)
