@@ -156,3 +156,33 @@ func TestDocs_RevokeSubjectInThePastKeptFromNow(t *testing.T) {
 		t.Fatal("revocation kept past MaxAge (+ skew) from now")
 	}
 }
+
+// TestDocs_OneCookieReaderAndAChunkedSet: FORMAT.md §6: with MaxCookies = 1
+// a reader ignores every NAME.k cookie, and a first cookie with a
+// well-formed count is ErrTooLarge (a malformed one is ErrInvalid).
+func TestDocs_OneCookieReaderAndAChunkedSet(t *testing.T) {
+	kr := newKeyring(t, "k1")
+	writer := lgCodec(t, Config{Keys: kr, MaxCookies: 4})
+	reader := lgCodec(t, Config{Keys: kr})
+	s := writer.New()
+	s.Set("blob", lgBlob(1, 5000))
+	set := lgSetCookies(lgMustCookies(t, writer, s))
+	if len(set) < 2 {
+		t.Fatalf("control: the session takes %d cookies, want several", len(set))
+	}
+	if got, err := reader.DecodeCookies(set); got != nil || !errors.Is(err, ErrTooLarge) || errors.Is(err, ErrInvalid) {
+		t.Fatalf("the chunked set to a one-cookie reader: %v, %v; want ErrTooLarge", got, err)
+	}
+	colon := strings.IndexByte(set[0].Value, ':')
+	malformed := []*http.Cookie{{Name: set[0].Name, Value: strings.Repeat("x", colon) + set[0].Value[colon:]}}
+	if got, err := reader.DecodeCookies(malformed); got != nil || !errors.Is(err, ErrInvalid) {
+		t.Fatalf("a malformed count to a one-cookie reader: %v, %v; want ErrInvalid", got, err)
+	}
+	small := reader.New()
+	small.Set("user", "ada")
+	v := mustEncode(t, reader, small)
+	got, err := reader.DecodeCookies([]*http.Cookie{{Name: "session", Value: v}, {Name: "session.1", Value: "junk"}})
+	if err != nil || GetOr(got, "user", "") != "ada" {
+		t.Fatalf("an unchunked cookie next to a stray session.1: %v; want it opened, the chunk ignored", err)
+	}
+}
