@@ -21,7 +21,8 @@ type Config struct {
 	Codec *cookiesession.Codec
 	// OnError, if set, receives why the request's session cookie did not
 	// open (an error wrapping cookiesession.ErrInvalid, ErrExpired,
-	// ErrUnknownKey, ErrTooLarge or ErrClockSkew) and why a changed session
+	// ErrUnknownKey, ErrTooLarge, ErrClockSkew or, with
+	// RequireRevocationCheck, ErrGuardUnavailable) and why a changed session
 	// could not be saved: cookiesession.Config.OnError takes net/http's writer and
 	// request, which fiber does not have. It runs after the handler, before
 	// the response is sent, and may change the response. Default: log to
