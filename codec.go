@@ -372,6 +372,7 @@ func NewCodec(cfg Config) (*Codec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cookiesession: codec for the old default cookie name: %w", err)
 		}
+		oldName.guard.name = c.name // one revocation covers both names
 		c.oldName = oldName
 	}
 	return c, nil

@@ -75,6 +75,10 @@ type guardConfig struct {
 	g       Guard // nil: no guard features, and no cost
 	timeout time.Duration
 	subject func(*Session) string
+	// name is the cookie name bound into every Guard key: the codec's
+	// own, also for the codec that reads the old default name (oldname.go),
+	// so that a revocation reaches a session whichever name carried it.
+	name string
 }
 
 // setGuard validates and keeps cfg's guard fields.
@@ -88,7 +92,7 @@ func (c *Codec) setGuard(cfg Config) error {
 	if cfg.Guard == nil && cfg.Subject != nil {
 		return errors.New("cookiesession: Config.Subject needs Config.Guard")
 	}
-	c.guard = guardConfig{g: cfg.Guard, timeout: cfg.GuardTimeout, subject: cfg.Subject}
+	c.guard = guardConfig{g: cfg.Guard, timeout: cfg.GuardTimeout, subject: cfg.Subject, name: c.name}
 	return nil
 }
 
@@ -121,8 +125,8 @@ func guardErr(op string, err error) error {
 // which are length-prefixed before hashing.
 func (c *Codec) guardKey(kind string, parts ...string) string {
 	var scratch [256]byte // enough for most keys: no allocation but the result
-	b := binary.BigEndian.AppendUint64(scratch[:0], uint64(len(c.name)))
-	b = append(b, c.name...)
+	b := binary.BigEndian.AppendUint64(scratch[:0], uint64(len(c.guard.name)))
+	b = append(b, c.guard.name...)
 	for _, p := range parts {
 		b = binary.BigEndian.AppendUint64(b, uint64(len(p)))
 		b = append(b, p...)
