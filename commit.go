@@ -162,6 +162,9 @@ func (c *Codec) responseCookies(s *Session, status int, out []string) ([]string,
 			return nil, err
 		}
 		if v != "" { // "" when it expired while the handler ran
+			// s now stands for the cookie just sealed, so a second
+			// Commit does not reseal it again as stale.
+			s.sealed, s.deadline, s.keyID, s.legacy = now, c.deadline(s, now), c.keys.PrimaryID(), false
 			if c.cookiesFor(len(v)) == 1 {
 				out = append(out, c.setCookieHeader(c.name, v, maxAge))
 				used = 1

@@ -86,3 +86,57 @@ func TestSeam_OldNameMigrationRevokeSubject(t *testing.T) {
 		t.Errorf("OpenError %v, want ErrRevoked", err)
 	}
 }
+
+// Commit consumes the change (its doc): a session resealed because its key
+// is no longer the primary, or because it is in wire format v1, or because
+// its deadline should slide, is resealed once, not on every Commit.
+func TestSeam_CommitTwiceAfterRotationResealsOnce(t *testing.T) {
+	k0, _ := GenerateKey("k0")
+	k1, _ := GenerateKey("k1")
+	before, err := NewKeyring(k0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := NewKeyring(k1, k0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := newTestClock()
+	oldC, err := NewCodec(Config{Keys: before, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCodec(Config{Keys: after, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := mwSealed(t, oldC, "user", "alice")
+	s := c.Load(context.Background(), c.Name()+"="+v)
+	if GetOr(s, "user", "") != "alice" {
+		t.Fatalf("did not open: %v", s.OpenError())
+	}
+	first, err := c.Commit(s, 200)
+	if err != nil || len(first.SetCookie) != 1 {
+		t.Fatalf("first Commit: %v, %v; want the reseal under the primary", first.SetCookie, err)
+	}
+	second, err := c.Commit(s, 200)
+	if err != nil || len(second.SetCookie) != 0 {
+		t.Errorf("second Commit without changes: %v, %v; want no cookies", second.SetCookie, err)
+	}
+}
+
+func TestSeam_CommitTwiceAfterRefreshResealsOnce(t *testing.T) {
+	c, clk := newTestCodec(t, Config{MaxAge: time.Hour})
+	v := mwSealed(t, c, "user", "alice")
+	clk.Advance(30 * time.Minute) // past RefreshAfter's quarter
+	s := c.Load(context.Background(), c.Name()+"="+v)
+	if GetOr(s, "user", "") != "alice" {
+		t.Fatalf("did not open: %v", s.OpenError())
+	}
+	if first, _ := c.Commit(s, 200); len(first.SetCookie) != 1 {
+		t.Fatalf("first Commit: %v; want a refresh", first.SetCookie)
+	}
+	if second, _ := c.Commit(s, 200); len(second.SetCookie) != 0 {
+		t.Errorf("second Commit without changes: %v; want no cookies", second.SetCookie)
+	}
+}
