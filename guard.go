@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 )
 
@@ -88,6 +89,10 @@ func (c *Codec) setGuard(cfg Config) error {
 		return fmt.Errorf("cookiesession: negative GuardTimeout %v", cfg.GuardTimeout)
 	case cfg.GuardTimeout == 0:
 		cfg.GuardTimeout = DefaultGuardTimeout
+	}
+	if v := reflect.ValueOf(cfg.Guard); cfg.Guard != nil && v.Kind() == reflect.Pointer && v.IsNil() {
+		// A typed nil would panic in the first session's revocation check.
+		return fmt.Errorf("cookiesession: Config.Guard is a nil %T", cfg.Guard)
 	}
 	if cfg.Guard == nil && cfg.Subject != nil {
 		return errors.New("cookiesession: Config.Subject needs Config.Guard")

@@ -3,6 +3,9 @@ package cookiesession
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -138,5 +141,74 @@ func TestSeam_CommitTwiceAfterRefreshResealsOnce(t *testing.T) {
 	}
 	if second, _ := c.Commit(s, 200); len(second.SetCookie) != 0 {
 		t.Errorf("second Commit without changes: %v; want no cookies", second.SetCookie)
+	}
+}
+
+// One Session used by several goroutines of a handler at once, committed
+// while they run (run with -race): no data race, no panic, and a one-time
+// value handed out at most once.
+func TestSeam_ConcurrentSessionUse(t *testing.T) {
+	clk := newTestClock()
+	c, _ := newTestCodec(t, Config{Guard: NewMemoryGuard(MemoryGuardConfig{Now: clk.Now}), Now: clk.Now, MaxCookies: 4})
+	seed := c.New()
+	seed.Set("user", "alice")
+	seed.SetOnce("code", "123456", time.Minute)
+	v := mustEncode(t, c, seed)
+	s := c.Load(context.Background(), c.Name()+"="+v)
+
+	var wg sync.WaitGroup
+	var taken atomic.Int32
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				key := fmt.Sprintf("k%d", g)
+				s.Set(key, i)
+				if got, ok := Get[int](s, key); !ok || got < 0 {
+					t.Errorf("Get[int](%s) = %v, %v", key, got, ok)
+				}
+				s.AddFlashTo("c", i)
+				_ = FlashesFromAs[int](s, "c")
+				_ = s.CSRFToken()
+				if _, err := TakeOnce[string](context.Background(), s, "code"); err == nil {
+					taken.Add(1)
+				}
+				if _, err := c.Commit(s, 200); err != nil {
+					t.Errorf("Commit: %v", err)
+				}
+				_, _ = c.Cookies(s)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := taken.Load(); n != 1 {
+		t.Errorf("the one-time value was taken %d times, want once", n)
+	}
+}
+
+// Config.Guard: &MemoryGuard{} is what a user writes who skips
+// NewMemoryGuard. It must not turn every genuine cookie into "payload does
+// not decode" (a panic in the revocation check, recovered as ErrInvalid,
+// which deletes the cookie): the zero MemoryGuard works, and a nil one is
+// refused by NewCodec.
+func TestSeam_ZeroMemoryGuard(t *testing.T) {
+	c, _ := newTestCodec(t, Config{Guard: &MemoryGuard{}})
+	v := mwSealed(t, c, "user", "alice")
+	s := c.Load(context.Background(), c.Name()+"="+v)
+	if GetOr(s, "user", "") != "alice" {
+		t.Fatalf("a genuine cookie did not open with a zero MemoryGuard: %v", s.OpenError())
+	}
+	s.SetOnce("code", "123", time.Minute)
+	if got, err := TakeOnce[string](context.Background(), s, "code"); err != nil || got != "123" {
+		t.Errorf("TakeOnce: %q, %v", got, err)
+	}
+	if err := c.Attempt(context.Background(), s, "sms", 1, time.Minute); err != nil {
+		t.Errorf("Attempt: %v", err)
+	}
+
+	var nilGuard *MemoryGuard
+	if _, err := NewCodec(Config{Keys: newKeyring(t, "k1"), Guard: nilGuard}); err == nil {
+		t.Error("NewCodec accepted a nil *MemoryGuard as Config.Guard")
 	}
 }
