@@ -248,9 +248,10 @@ type Config struct {
 	Logger *slog.Logger
 	// OnError, if set, receives what the middleware would otherwise log:
 	// why the request's session cookie did not open (the error wraps
-	// ErrInvalid, ErrExpired, ErrUnknownKey or ErrTooLarge) and why a
-	// changed session could not be saved (ErrTooLarge, or a value msgpack
-	// cannot encode). It is called once per error, when the response
+	// ErrInvalid, ErrExpired, ErrUnknownKey, ErrTooLarge or ErrClockSkew;
+	// a clock-skewed cookie is not deleted, see Middleware) and why a
+	// changed session could not be saved (ErrTooLarge, or ErrUnencodable
+	// for a value msgpack cannot encode). It is called once per error, when the response
 	// commits: just before its header goes out, outside the session's lock,
 	// with the writer under the middleware. If the handler returned without
 	// writing, OnError may write the whole response (a 500 page, say);

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -210,5 +211,28 @@ func TestSeam_ZeroMemoryGuard(t *testing.T) {
 	var nilGuard *MemoryGuard
 	if _, err := NewCodec(Config{Keys: newKeyring(t, "k1"), Guard: nilGuard}); err == nil {
 		t.Error("NewCodec accepted a nil *MemoryGuard as Config.Guard")
+	}
+}
+
+// OnError + ErrClockSkew + planted cookies: with Config.OnError set, a
+// request carrying a junk cookie and a genuine one sealed by a server whose
+// clock is ahead gets no deletion, and OnError learns of the skew (its doc
+// lists what it receives).
+func TestSeam_OnErrorClockSkewPlanted(t *testing.T) {
+	kr := newKeyring(t, "k1")
+	var got []error
+	server, _ := newTestCodec(t, Config{Keys: kr, OnError: func(w http.ResponseWriter, r *http.Request, err error) {
+		got = append(got, err)
+	}})
+	ahead, aheadClk := newTestCodec(t, Config{Keys: kr})
+	aheadClk.Advance(2 * time.Minute)
+	v := mwSealed(t, ahead, "user", "alice")
+
+	r := pcServe(t, server, nil, "/get?k=user", pcHeader("session", "junk", "session", v))
+	if r.body != "<none>" || len(r.set) != 0 {
+		t.Fatalf("body %q, Set-Cookie %v; want an empty session and no deletion", r.body, r.names())
+	}
+	if len(got) != 1 || !errors.Is(got[0], ErrClockSkew) || errors.Is(got[0], ErrInvalid) {
+		t.Fatalf("OnError got %v; want one ErrClockSkew", got)
 	}
 }
