@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -234,5 +235,72 @@ func TestSeam_OnErrorClockSkewPlanted(t *testing.T) {
 	}
 	if len(got) != 1 || !errors.Is(got[0], ErrClockSkew) || errors.Is(got[0], ErrInvalid) {
 		t.Fatalf("OnError got %v; want one ErrClockSkew", got)
+	}
+}
+
+// Old-name migration + chunks + Commit called twice: the first Commit
+// reseals under the new name and deletes every old-name cookie; the second
+// sends nothing; the new cookies open the session.
+func TestSeam_OldNameChunksCommitTwice(t *testing.T) {
+	cur, old, _ := seamGuardCodecs(t, Config{MaxCookies: 4})
+	s := old.New()
+	s.Set("blob", lgBlob(7, 6000))
+	var header []string
+	for _, ck := range lgSetCookies(lgMustCookies(t, old, s)) {
+		header = append(header, ck.Name+"="+ck.Value)
+	}
+	if len(header) < 2 {
+		t.Fatalf("want a chunked old-name session, got %d cookies", len(header))
+	}
+	ls := cur.Load(context.Background(), strings.Join(header, "; "))
+	if !ls.Has("blob") {
+		t.Fatalf("old-name chunked session did not open: %v", ls.OpenError())
+	}
+	first, err := cur.Commit(ls, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fresh []*http.Cookie
+	deleted := map[string]bool{}
+	for _, line := range first.SetCookie {
+		ck, err := http.ParseSetCookie(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ck.MaxAge < 0 {
+			deleted[ck.Name] = true
+		} else {
+			fresh = append(fresh, ck)
+		}
+	}
+	for _, h := range header {
+		if name, _, _ := strings.Cut(h, "="); !deleted[name] {
+			t.Errorf("old-name cookie %q not deleted: %v", name, first.SetCookie)
+		}
+	}
+	if got, err := cur.DecodeCookies(fresh); err != nil || GetOr(got, "blob", "") != GetOr(s, "blob", "") {
+		t.Errorf("the new cookies do not open the session: %v", err)
+	}
+	if second, err := cur.Commit(ls, 200); err != nil || len(second.SetCookie) != 0 {
+		t.Errorf("second Commit: %v, %v; want nothing", second.SetCookie, err)
+	}
+}
+
+// Flush + AddFlash + 5xx with a Guard: the logout goes out (deletion) and
+// the old ID is revoked, so a copy of the old cookie no longer opens.
+func TestSeam_FlushFlash5xxRevokes(t *testing.T) {
+	cur, _, clk := seamGuardCodecs(t, Config{})
+	v := mwSealed(t, cur, "user", "alice")
+	s := cur.Load(context.Background(), cur.Name()+"="+v)
+	s.Flush()
+	s.AddFlash("bye")
+	ch, err := cur.Commit(s, http.StatusInternalServerError)
+	if err != nil || len(ch.SetCookie) != 1 || !strings.Contains(ch.SetCookie[0], "Max-Age=0") {
+		t.Fatalf("Commit(500) after Flush: %v, %v; want one deletion", ch.SetCookie, err)
+	}
+	clk.Advance(time.Second)
+	replay := cur.Load(context.Background(), cur.Name()+"="+v)
+	if replay.Has("user") || !errors.Is(replay.OpenError(), ErrRevoked) {
+		t.Errorf("the flushed cookie still opens after a 5xx logout: %v", replay.OpenError())
 	}
 }
