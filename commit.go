@@ -79,7 +79,8 @@ func (c *Codec) initSession(s *Session, ctx context.Context, cookieHeader []stri
 //
 // A session that could not be saved (ErrTooLarge, or a value msgpack
 // cannot encode) returns the error and CommitHeaders that save nothing, so
-// the request's cookie stays as it was. Commit consumes the change: a
+// the request's cookie stays as it was; if it was flushed, the logout's
+// deletions still go out. Commit consumes the change: a
 // second call without new changes returns no cookies. Commit is safe to
 // call while other goroutines use s.
 func (c *Codec) Commit(s *Session, status int) (CommitHeaders, error) {
@@ -115,10 +116,8 @@ func (c *Codec) commit(s *Session, status int, buf []string) (CommitHeaders, err
 	cookies, err := c.responseCookies(s, status, buf)
 	s.modified = false
 	s.flushed = false
-	if err != nil {
-		return CommitHeaders{Vary: true}, err
-	}
-	return CommitHeaders{SetCookie: cookies, Vary: true, NoStore: len(cookies) > 0}, nil
+	// On an error, cookies holds at most the deletions of a logout.
+	return CommitHeaders{SetCookie: cookies, Vary: true, NoStore: len(cookies) > 0}, err
 }
 
 // report hands err to Config.OnError, or logs it: a rejected cookie as a
@@ -156,10 +155,14 @@ func (c *Codec) responseCookies(s *Session, status int, out []string) ([]string,
 		return nil, nil
 	}
 	used := 0 // cookies the sealed session takes
+	var saveErr error
 	if !empty {
 		v, maxAge, err := c.encodeLocked(s)
-		if err != nil {
+		if err != nil && !s.flushed {
 			return nil, err
+		}
+		if err != nil { // the logout stands; what was set after it is lost
+			saveErr, v = err, ""
 		}
 		if v != "" { // "" when it expired while the handler ran
 			// s now stands for the cookie just sealed, so a second
@@ -196,5 +199,5 @@ func (c *Codec) responseCookies(s *Session, status int, out []string) ([]string,
 			c.logGuardCommit(s.ctx, err)
 		}
 	}
-	return out, nil
+	return out, saveErr
 }

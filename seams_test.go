@@ -304,3 +304,41 @@ func TestSeam_FlushFlash5xxRevokes(t *testing.T) {
 		t.Errorf("the flushed cookie still opens after a 5xx logout: %v", replay.OpenError())
 	}
 }
+
+// Flush, then a value that cannot be saved (unencodable, or too large):
+// the logout must still go out, as it does on a 5xx. Otherwise the
+// logged-in cookie stays and, with a Guard, its ID is never revoked.
+func TestSeam_FlushThenUnsavableKeepsTheLogout(t *testing.T) {
+	for name, set := range map[string]func(*Session){
+		"unencodable": func(s *Session) { s.Set("ch", make(chan int)) },
+		"too large":   func(s *Session) { s.Set("blob", lgBlob(3, 8000)) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			cur, _, clk := seamGuardCodecs(t, Config{})
+			v := mwSealed(t, cur, "user", "alice")
+			s := cur.Load(context.Background(), cur.Name()+"="+v)
+			s.Flush()
+			set(s)
+			ch, err := cur.Commit(s, http.StatusOK)
+			if err == nil {
+				t.Fatal("Commit saved a session that cannot be sealed")
+			}
+			if len(ch.SetCookie) != 1 || !strings.Contains(ch.SetCookie[0], "Max-Age=0") {
+				t.Fatalf("Commit after Flush and an unsavable value: %v; want the logout's deletion", ch.SetCookie)
+			}
+			clk.Advance(time.Second)
+			replay := cur.Load(context.Background(), cur.Name()+"="+v)
+			if replay.Has("user") {
+				t.Errorf("the flushed cookie still opens: %v", replay.OpenError())
+			}
+
+			// Through the middleware, too.
+			r := pcServe(t, cur, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s := FromContext(r.Context())
+				s.Flush()
+				set(s)
+			}), "/", pcHeader(cur.Name(), mwSealed(t, cur, "user", "bob")))
+			r.wantDeleted(t, cur.Name())
+		})
+	}
+}
