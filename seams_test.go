@@ -2,6 +2,7 @@ package cookiesession
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
@@ -340,5 +341,47 @@ func TestSeam_FlushThenUnsavableKeepsTheLogout(t *testing.T) {
 			}), "/", pcHeader(cur.Name(), mwSealed(t, cur, "user", "bob")))
 			r.wantDeleted(t, cur.Name())
 		})
+	}
+}
+
+// Compress + CSRF: SECURITY.md says the session ID is sealed outside the
+// compressed stream, so the cookie's length does not depend on whether a
+// value an attacker sets matches it. The CSRF secret lives in the data
+// (compressed); it must not carry a copy of the ID there.
+func TestSeam_CompressCSRFKeepsTheIDOutOfTheWindow(t *testing.T) {
+	c, _ := newTestCodec(t, Config{Compress: true})
+	random := func(n int) []byte {
+		b := make([]byte, n)
+		if _, err := rand.Read(b); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	length := func(id [sessionIDLen]byte, secret, guess []byte) int {
+		s := c.New()
+		s.mu.Lock()
+		s.id, s.hasID = id, true
+		s.mu.Unlock()
+		s.CSRFToken()
+		if secret != nil { // the same secret for both measurements
+			raw, _ := Get[[]byte](s, CSRFKey)
+			copy(raw[len(raw)-len(secret):], secret)
+			s.Set(CSRFKey, raw)
+		}
+		s.Set("note", guess)
+		s.Set("pad", strings.Repeat("ab", 40))
+		return len(mustEncode(t, c, s))
+	}
+	leaks := 0
+	for range 20 {
+		var id [sessionIDLen]byte
+		copy(id[:], random(sessionIDLen))
+		secret := random(csrfSecretLen)
+		if length(id, secret, id[:]) < length(id, secret, random(sessionIDLen)) {
+			leaks++
+		}
+	}
+	if leaks > 2 { // a chance 3-byte match may shorten a trial or two
+		t.Fatalf("in %d of 20 trials a value equal to the session ID made the cookie shorter", leaks)
 	}
 }
