@@ -2,6 +2,7 @@ package cookiesession
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 )
@@ -80,7 +81,8 @@ func (c *Codec) initSession(s *Session, ctx context.Context, cookieHeader []stri
 // A session that could not be saved (ErrTooLarge, or a value msgpack
 // cannot encode) returns the error and CommitHeaders that save nothing, so
 // the request's cookie stays as it was; if it was flushed, the logout's
-// deletions still go out. Commit consumes the change: a
+// deletions still go out. A session that another Codec loaded is an error
+// and commits nothing. Commit consumes the change: a
 // second call without new changes returns no cookies. Commit is safe to
 // call while other goroutines use s.
 func (c *Codec) Commit(s *Session, status int) (CommitHeaders, error) {
@@ -108,6 +110,9 @@ func (c *Codec) commitResponse(w http.ResponseWriter, r *http.Request, s *Sessio
 
 // commit is Commit appending the cookies to buf, which may be nil.
 func (c *Codec) commit(s *Session, status int, buf []string) (CommitHeaders, error) {
+	if s.c != c { // its cookie bookkeeping is for another name
+		return CommitHeaders{}, errors.New("cookiesession: Commit of a session that another Codec loaded")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.accessed {

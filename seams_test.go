@@ -385,3 +385,20 @@ func TestSeam_CompressCSRFKeepsTheIDOutOfTheWindow(t *testing.T) {
 		t.Fatalf("in %d of 20 trials a value equal to the session ID made the cookie shorter", leaks)
 	}
 }
+
+// Two codecs, one handler without the middleware: committing one codec's
+// session with the other would seal its data under the wrong cookie name
+// (the two-codec mix-up of issue 11). Commit refuses it, as NewContext does.
+func TestSeam_CommitForeignSession(t *testing.T) {
+	a, _ := newTestCodec(t, Config{Name: "a"})
+	b, _ := newTestCodec(t, Config{Name: "b"})
+	s := a.Load(context.Background())
+	s.Set("user", "alice")
+	ch, err := b.Commit(s, http.StatusOK)
+	if err == nil || len(ch.SetCookie) != 0 {
+		t.Errorf("Commit of another codec's session: %v, %v; want an error and no cookie", ch.SetCookie, err)
+	}
+	if ch, err := a.Commit(s, http.StatusOK); err != nil || len(ch.SetCookie) != 1 {
+		t.Errorf("its own codec: %v, %v", ch.SetCookie, err)
+	}
+}
