@@ -70,7 +70,8 @@ func (c *Codec) initSession(s *Session, ctx context.Context, cookieHeader []stri
 //   - a changed session: a fresh cookie whose Max-Age is its remaining life
 //     (none for a browser-close session);
 //   - an unchanged one: a fresh cookie only if it was opened with a key
-//     other than the primary, or if Config.RefreshAfter of its idle window
+//     other than the primary or in wire format v1
+//     (Config.RejectV1), or if Config.RefreshAfter of its idle window
 //     has passed since it was sealed, so its deadline slides;
 //   - an empty session (cleared, flushed, or never filled) while the request
 //     carried a session cookie: deletions;

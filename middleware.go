@@ -25,7 +25,8 @@ import (
 //   - a changed session: a fresh cookie with Max-Age equal to its remaining
 //     life (none for a browser-close session);
 //   - an unchanged session: a fresh cookie only if it was opened with a key
-//     other than the primary, or if Config.RefreshAfter of its idle window
+//     other than the primary or in wire format v1
+//     (Config.RejectV1), or if Config.RefreshAfter of its idle window
 //     has passed since it was sealed, so that its deadline slides;
 //   - an empty session (flushed, cleared, or never filled) while the request
 //     carried a cookie: a deletion cookie;

@@ -48,8 +48,8 @@ import (
 // session.
 //
 // A Session is safe for concurrent use by a handler's goroutines. Sessions
-// come from Codec.New, Codec.Decode or FromContext; the zero Session is not
-// usable.
+// come from Codec.New, Codec.Decode, Codec.DecodeCookies, Codec.Load or
+// FromContext; the zero Session is not usable.
 type Session struct {
 	mu sync.Mutex
 	c  *Codec
@@ -467,7 +467,8 @@ func (s *Session) newID() {
 }
 
 // KeyID returns the ID of the key that sealed the cookie this session was
-// opened from, or "" for a new session.
+// opened from (after a Commit that sealed it, the primary's), or "" for a
+// new session.
 func (s *Session) KeyID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -484,7 +485,8 @@ func (s *Session) CreatedAt() time.Time {
 }
 
 // SealedAt returns when the cookie this session was opened from was sealed
-// (to the second), or the zero Time for a session not opened from a cookie.
+// (to the second; after a Commit that sealed it, when that was), or the
+// zero Time for a session neither opened from a cookie nor committed.
 func (s *Session) SealedAt() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
