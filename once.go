@@ -76,7 +76,7 @@ func TakeOnce[T any](ctx context.Context, s *Session, key string) (T, error) {
 	// The spent mark must outlive every copy of the cookie that carries the
 	// nonce: they all drop the value at its deadline, on clocks that may
 	// run up to maxClockSkew behind.
-	ttl := time.Duration(deadline-c.unixNow()+maxClockSkew) * time.Second
+	ttl := secondsDuration(deadline - c.unixNow() + maxClockSkew)
 	gctx, cancel := c.guardContext(ctx)
 	defer cancel()
 	first, err := c.guard.g.Consume(gctx, c.guardKey("once", key, string(nonce)), ttl)

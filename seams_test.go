@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -400,5 +401,19 @@ func TestSeam_CommitForeignSession(t *testing.T) {
 	}
 	if ch, err := a.Commit(s, http.StatusOK); err != nil || len(ch.SetCookie) != 1 {
 		t.Errorf("its own codec: %v, %v", ch.SetCookie, err)
+	}
+}
+
+// SetOnce with a ttl meant as "no limit" (the longest Duration): the spent
+// mark's ttl in the Guard must not overflow into a negative Duration, which
+// would make TakeOnce fail as if the Guard were down, for ever.
+func TestSeam_TakeOnceLongTTL(t *testing.T) {
+	clk := newTestClock()
+	c, _ := newTestCodec(t, Config{Guard: NewMemoryGuard(MemoryGuardConfig{Now: clk.Now}), Now: clk.Now})
+	s := c.New()
+	s.SetOnce("invite", "abc", time.Duration(math.MaxInt64))
+	s = mustRoundTrip(t, c, s)
+	if got, err := TakeOnce[string](context.Background(), s, "invite"); err != nil || got != "abc" {
+		t.Fatalf("TakeOnce: %q, %v", got, err)
 	}
 }
