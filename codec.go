@@ -74,8 +74,9 @@ var (
 	// ErrClockSkew means the cookie was sealed more than a minute after
 	// this server's clock reads: by a server whose clock runs ahead, or on
 	// a server whose clock runs behind. It does not wrap ErrInvalid: the
-	// cookie may be genuine, so Middleware neither opens nor deletes it,
-	// and logs the skew; other callers should not delete it either.
+	// cookie may be genuine, so Middleware neither opens, deletes nor
+	// overwrites it (but for a logout), and logs the skew; other callers
+	// should not delete it either.
 	ErrClockSkew = errors.New("cookiesession: session cookie sealed in the future (clock skew)")
 	// ErrRevoked means a genuine, unexpired session was rejected by
 	// Config.Verify, Config.NotBefore or Config.Guard's revocations. It

@@ -82,8 +82,10 @@ func (c *Codec) initSession(s *Session, ctx context.Context, cookieHeader []stri
 // A session that could not be saved (ErrTooLarge, or a value msgpack
 // cannot encode) returns the error and CommitHeaders that save nothing, so
 // the request's cookie stays as it was; if it was flushed, the logout's
-// deletions still go out. A session that another Codec loaded is an error
-// and commits nothing. Commit consumes the change: a
+// deletions still go out. A session whose request carried a cookie refused
+// as ErrClockSkew is not saved over that cookie, which may be genuine,
+// unless it was flushed: the error wraps ErrClockSkew. A session that another Codec
+// loaded is an error and commits nothing. Commit consumes the change: a
 // second call without new changes returns no cookies. Commit is safe to
 // call while other goroutines use s.
 func (c *Codec) Commit(s *Session, status int) (CommitHeaders, error) {
@@ -159,6 +161,11 @@ func (c *Codec) responseCookies(s *Session, status int, out []string) ([]string,
 	}
 	if !empty && (status >= 500 || !s.modified && !c.stale(s, now)) {
 		return nil, nil
+	}
+	if !empty && !s.flushed && errors.Is(s.openErr, ErrClockSkew) {
+		// The request's cookie may be genuine: replacing it would log
+		// the user out as a deletion would. Only a logout may.
+		return nil, &sessionError{kind: ErrClockSkew, reason: "session not saved over a cookie sealed in the future"}
 	}
 	used := 0 // cookies the sealed session takes
 	var saveErr error

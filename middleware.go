@@ -43,7 +43,8 @@ import (
 // tried, within a budget); if none opens, none is deleted, since a deletion
 // could remove only the genuine cookie and leave planted ones. A cookie
 // sealed in the future (ErrClockSkew) is reported as clock skew and not
-// deleted either.
+// deleted either, nor replaced by what the handler set in the empty
+// session (that change is reported as not saved) unless it called Flush.
 func (c *Codec) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &sessionWriter{ResponseWriter: w, r: r}

@@ -417,3 +417,37 @@ func TestSeam_TakeOnceLongTTL(t *testing.T) {
 		t.Fatalf("TakeOnce: %q, %v", got, err)
 	}
 }
+
+// ErrClockSkew + a handler that writes: a cookie refused only because it
+// was sealed in the future must not be replaced by the fresh session the
+// handler filled (a CSRF token on a form page, a flash), which would log
+// the user out as surely as a deletion. The change is reported as not
+// saved; an explicit logout (Flush) still goes through.
+func TestSeam_ClockSkewCookieNotOverwritten(t *testing.T) {
+	kr := newKeyring(t, "k1")
+	var reported []error
+	server, _ := newTestCodec(t, Config{Keys: kr, OnError: func(w http.ResponseWriter, r *http.Request, err error) {
+		reported = append(reported, err)
+	}})
+	ahead, aheadClk := newTestCodec(t, Config{Keys: kr})
+	aheadClk.Advance(2 * time.Minute)
+	v := mwSealed(t, ahead, "user", "alice")
+
+	r := pcServe(t, server, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		FromContext(r.Context()).CSRFToken() // a form page
+	}), "/", pcHeader("session", v))
+	if len(r.set) != 0 {
+		t.Fatalf("Set-Cookie %v: the skewed genuine cookie was replaced", r.names())
+	}
+	if len(reported) != 2 || !errors.Is(reported[0], ErrClockSkew) || !errors.Is(reported[1], ErrClockSkew) {
+		t.Errorf("OnError got %v; want the skew, then the unsaved change", reported)
+	}
+
+	r = pcServe(t, server, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		FromContext(r.Context()).Flush()
+		FromContext(r.Context()).Set("user", "bob")
+	}), "/", pcHeader("session", v))
+	if ck := r.find("session"); ck == nil || ck.Value == "" {
+		t.Errorf("Set-Cookie %v: a new session after Flush must be saved", r.names())
+	}
+}
