@@ -451,3 +451,36 @@ func TestSeam_ClockSkewCookieNotOverwritten(t *testing.T) {
 		t.Errorf("Set-Cookie %v: a new session after Flush must be saved", r.names())
 	}
 }
+
+// A wire format v1 cookie was sealed by the release before flash
+// categories, when every flash was a plain value. A flash that was a
+// 2-element array starting with a string (AddFlash([]string{"warning",
+// "disk full"})) has the bytes of a categorised flash today; from a v1
+// cookie it must still come back from Flashes, not vanish into a category
+// nobody reads (and stay in the cookie for good).
+func TestSeam_V1FlashIsNotCategorised(t *testing.T) {
+	k := wfKey("k1")
+	c := wfCodec(t, "session", Config{Keys: wfKeyring(t, k)})
+	s := c.New()
+	s.Set("user", "ann")
+	s.AddFlashTo("warning", "disk full") // the same bytes as the old AddFlash([]string{"warning", "disk full"})
+	v1 := wfSealV1(k, c.Name(), c.unixNow(), wfRandIV(t), wfV1Payload(t, wfPayload(t, c, s)))
+
+	got, err := c.Decode(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flashes := got.Flashes()
+	if len(flashes) != 1 {
+		t.Fatalf("Flashes() of a v1 cookie = %#v; want the old flash", flashes)
+	}
+	if pair, _ := flashes[0].([]any); len(pair) != 2 || pair[0] != "warning" || pair[1] != "disk full" {
+		t.Errorf("the v1 flash came back as %#v", flashes[0])
+	}
+	// Resealed as v2, it stays a plain flash.
+	again := c.New()
+	again.AddFlash([]string{"warning", "disk full"})
+	if got := mustRoundTrip(t, c, again).Flashes(); len(got) != 1 {
+		t.Errorf("v2 round trip of a [string, value] flash: %#v", got)
+	}
+}
