@@ -484,3 +484,34 @@ func TestSeam_V1FlashIsNotCategorised(t *testing.T) {
 		t.Errorf("v2 round trip of a [string, value] flash: %#v", got)
 	}
 }
+
+// MaxExpiry + a browser-close session + sliding refresh: the cookie never
+// gets a Max-Age, a read after a quarter of MaxExpiry reseals it (so an
+// active user stays in), and one idle for MaxExpiry is over.
+func TestSeam_MaxExpiryBrowserCloseRefresh(t *testing.T) {
+	c, clk := newTestCodec(t, Config{MaxExpiry: time.Hour})
+	s := c.New()
+	s.Set("user", "alice")
+	s.SetExpiry(0)
+	ch, err := c.Commit(s, http.StatusOK)
+	if err != nil || len(ch.SetCookie) != 1 || strings.Contains(ch.SetCookie[0], "Max-Age") {
+		t.Fatalf("browser-close cookie: %v, %v", ch.SetCookie, err)
+	}
+	cookie := strings.SplitN(ch.SetCookie[0], ";", 2)[0]
+	for range 5 { // 5 × 20 min of activity: longer than MaxExpiry
+		clk.Advance(20 * time.Minute)
+		s := c.Load(context.Background(), cookie)
+		if !s.Has("user") {
+			t.Fatalf("an active browser-close session ended: %v", s.OpenError())
+		}
+		ch, err := c.Commit(s, http.StatusOK)
+		if err != nil || len(ch.SetCookie) != 1 || strings.Contains(ch.SetCookie[0], "Max-Age") {
+			t.Fatalf("refresh: %v, %v; want a reseal without Max-Age", ch.SetCookie, err)
+		}
+		cookie = strings.SplitN(ch.SetCookie[0], ";", 2)[0]
+	}
+	clk.Advance(time.Hour)
+	if s := c.Load(context.Background(), cookie); s.Has("user") || !errors.Is(s.OpenError(), ErrExpired) {
+		t.Errorf("idle for MaxExpiry: %v", s.OpenError())
+	}
+}
