@@ -47,9 +47,11 @@ import (
 // session (that change is reported as not saved) unless it called Flush.
 func (c *Codec) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &sessionWriter{ResponseWriter: w, r: r}
+		sw := &sessionWriter{ResponseWriter: w}
 		c.initSession(&sw.s, r.Context(), r.Header["Cookie"])
-		next.ServeHTTP(sw, r.WithContext(&sessionContext{Context: r.Context(), s: &sw.s}))
+		r = r.WithContext(&sessionContext{Context: r.Context(), s: &sw.s})
+		sw.r = r // OnError gets the request the handler got, session included
+		next.ServeHTTP(sw, r)
 		if !sw.committed {
 			sw.commit(http.StatusOK)
 			return

@@ -515,3 +515,25 @@ func TestSeam_MaxExpiryBrowserCloseRefresh(t *testing.T) {
 		t.Errorf("idle for MaxExpiry: %v", s.OpenError())
 	}
 }
+
+// Config.OnError gets the request: an error page that reads the session
+// (a flash, a CSRF token for a retry form) finds it there, as the handler
+// did, instead of panicking in FromContext.
+func TestSeam_OnErrorSeesTheSession(t *testing.T) {
+	var c *Codec
+	var found bool
+	c, _ = newTestCodec(t, Config{OnError: func(w http.ResponseWriter, r *http.Request, err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				t.Errorf("OnError: FromContext panicked: %v", p)
+			}
+		}()
+		found = FromContext(r.Context()) == c.Session(r)
+	}})
+	r := pcServe(t, c, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		FromContext(r.Context()).Set("ch", make(chan int)) // cannot be saved: OnError runs
+	}), "/", "")
+	if !found || r.status != http.StatusOK {
+		t.Errorf("OnError did not find the session (status %d)", r.status)
+	}
+}
