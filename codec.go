@@ -262,7 +262,8 @@ type Config struct {
 }
 
 // A Codec seals sessions into cookie values and opens them again. It is
-// safe for concurrent use by multiple goroutines.
+// safe for concurrent use by multiple goroutines. NewCodec makes one; the
+// zero Codec has no keys and is not usable.
 type Codec struct {
 	name      string
 	namePipe  []byte // name + "|": the start of every MAC input
