@@ -492,7 +492,7 @@ func (c *Codec) Decode(value string) (*Session, error) {
 	if value == "" {
 		return c.New(), nil
 	}
-	s := &Session{c: c}
+	s := &Session{c: c, hadCookie: true} // Commit deletes it if s ends up empty
 	if err := c.open(context.Background(), &s.state, value, false); err != nil {
 		return nil, err
 	}

@@ -344,7 +344,7 @@ func (c *Codec) decodeCookies(cookies []*http.Cookie, expiredOK bool) (*Session,
 		return s, nil
 	}
 	s.state = st
-	s.oldNameIn = in.oldNameIn
+	s.hadCookie, s.chunksIn, s.oldNameIn = in.hadCookie, in.chunksIn, in.oldNameIn // for Commit
 	s.modified = in.oldName // resealed under the new name
 	return s, nil
 }

@@ -537,3 +537,25 @@ func TestSeam_OnErrorSeesTheSession(t *testing.T) {
 		t.Errorf("OnError did not find the session (status %d)", r.status)
 	}
 }
+
+// A serverless handler that opens the cookie with Decode or DecodeCookies
+// (not Load) and then commits: a logout (Flush) must still send the
+// deletion, or the logged-in cookie stays.
+func TestSeam_DecodeThenCommitLogout(t *testing.T) {
+	c, _ := newTestCodec(t, Config{})
+	v := mwSealed(t, c, "user", "alice")
+	for name, open := range map[string]func() (*Session, error){
+		"Decode":        func() (*Session, error) { return c.Decode(v) },
+		"DecodeCookies": func() (*Session, error) { return c.DecodeCookies([]*http.Cookie{{Name: c.Name(), Value: v}}) },
+	} {
+		s, err := open()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		s.Flush()
+		ch, err := c.Commit(s, http.StatusOK)
+		if err != nil || len(ch.SetCookie) != 1 || !strings.Contains(ch.SetCookie[0], "Max-Age=0") {
+			t.Errorf("%s, Flush, Commit: %v, %v; want the deletion", name, ch.SetCookie, err)
+		}
+	}
+}
