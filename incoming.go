@@ -345,7 +345,7 @@ func (c *Codec) decodeCookies(cookies []*http.Cookie, expiredOK bool) (*Session,
 	}
 	s.state = st
 	s.hadCookie, s.chunksIn, s.oldNameIn = in.hadCookie, in.chunksIn, in.oldNameIn // for Commit
-	s.modified = in.oldName // resealed under the new name
+	s.modified = in.oldName                                                        // resealed under the new name
 	return s, nil
 }
 
