@@ -344,8 +344,9 @@ func (c *Codec) decodeCookies(cookies []*http.Cookie, expiredOK bool) (*Session,
 		return s, nil
 	}
 	s.state = st
-	s.hadCookie, s.chunksIn, s.oldNameIn = in.hadCookie, in.chunksIn, in.oldNameIn // for Commit
-	s.modified = in.oldName                                                        // resealed under the new name
+	// What Commit may delete, as for a session the middleware opened.
+	s.hadCookie, s.chunksIn, s.oldNameIn = in.hadCookie, in.chunksIn, in.oldNameIn
+	s.modified = in.oldName // resealed under the new name
 	return s, nil
 }
 
