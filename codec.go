@@ -208,7 +208,8 @@ type Config struct {
 	// Subject, if set (it needs Guard), returns the subject a session
 	// belongs to, such as a user ID, or "" for none: Codec.RevokeSubject
 	// ends a subject's sessions. It must only read s and be safe for
-	// concurrent use.
+	// concurrent use. A panic in it rejects the session as ErrRevoked,
+	// logged with the panic's type, never its value, as for Verify.
 	Subject func(s *Session) string
 
 	// Size.

@@ -3,6 +3,7 @@ package cookiesession
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"time"
@@ -132,7 +133,11 @@ func (c *Codec) guardRevoked(ctx context.Context, st *state) error {
 	n := 1
 	if c.guard.subject != nil {
 		view := &Session{c: c, state: *st}
-		if sub := c.guard.subject(view); sub != "" {
+		sub, err := c.callSubject(view)
+		if err != nil {
+			return err
+		}
+		if sub != "" {
 			keys[1] = c.subjectKey(sub)
 			n = 2
 		}
@@ -160,6 +165,18 @@ func (c *Codec) guardRevoked(ctx context.Context, st *state) error {
 		return &sessionError{kind: ErrRevoked, reason: "created before its subject's sessions were revoked"}
 	}
 	return nil
+}
+
+// callSubject runs Config.Subject on view. A panic rejects the session as
+// revoked (its subject cannot be checked), reported by the panic's type
+// alone, as callVerify does.
+func (c *Codec) callSubject(view *Session) (sub string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &sessionError{kind: ErrRevoked, reason: fmt.Sprintf("Config.Subject panicked (%T)", r)}
+		}
+	}()
+	return c.guard.subject(view), nil
 }
 
 func (c *Codec) sessionKey(id [sessionIDLen]byte) string {

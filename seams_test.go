@@ -559,3 +559,23 @@ func TestSeam_DecodeThenCommitLogout(t *testing.T) {
 		}
 	}
 }
+
+// Config.Subject and Config.Verify are both the application's code run on
+// opening: a panic in either rejects the session as ErrRevoked, named, and
+// not as a payload that "does not decode".
+func TestSeam_SubjectPanicIsLikeVerifyPanic(t *testing.T) {
+	clk := newTestClock()
+	c, _ := newTestCodec(t, Config{
+		Now:     clk.Now,
+		Guard:   NewMemoryGuard(MemoryGuardConfig{Now: clk.Now}),
+		Subject: func(s *Session) string { panic("subject lookup failed for alice@example.com") },
+	})
+	v := mwSealed(t, c, "user", "alice")
+	_, err := c.Decode(v)
+	if !errors.Is(err, ErrRevoked) || errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "Config.Subject panicked") {
+		t.Errorf("Decode with a panicking Subject: %v; want ErrRevoked naming Config.Subject", err)
+	}
+	if err != nil && strings.Contains(err.Error(), "alice@example.com") {
+		t.Errorf("the panic value reached the error: %v", err)
+	}
+}
