@@ -134,7 +134,9 @@ type Config struct {
 	// earlier versions) is opened from that cookie, and Middleware (or
 	// DecodeCookies with Cookies) reseals it under the new name and deletes
 	// the old one, so upgrading logs nobody out. Setting Name explicitly
-	// turns that migration off.
+	// turns that migration off; do so when another Codec in the same app
+	// is named "session", or this one would take over that codec's
+	// cookies (with the same keys it opens them as its own).
 	Name string
 	// Keys seals and opens cookies. Required.
 	Keys *Keyring
