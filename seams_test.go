@@ -579,3 +579,58 @@ func TestSeam_SubjectPanicIsLikeVerifyPanic(t *testing.T) {
 		t.Errorf("the panic value reached the error: %v", err)
 	}
 }
+
+// Renew + CSRF + TakeOnce, the SMS login of the README with a Guard: the
+// form's token passes, the code is taken once, Renew ends the pre-login
+// cookie; the pre-login token no longer passes, the code cannot be taken
+// again from any copy, and the post-login token does.
+func TestSeam_RenewCSRFTakeOnce(t *testing.T) {
+	cur, _, clk := seamGuardCodecs(t, Config{})
+	ctx := context.Background()
+	commit := func(s *Session) string {
+		t.Helper()
+		ch, err := cur.Commit(s, http.StatusOK)
+		if err != nil || len(ch.SetCookie) != 1 {
+			t.Fatalf("Commit: %v, %v", ch.SetCookie, err)
+		}
+		return strings.SplitN(ch.SetCookie[0], ";", 2)[0]
+	}
+	// "Send code": a form page with a token, and the code.
+	s := cur.Load(ctx)
+	formToken := s.CSRFToken()
+	s.SetOnce("sms", "424242", 5*time.Minute)
+	preLogin := commit(s)
+	clk.Advance(time.Second)
+
+	// "Verify": the POST.
+	s = cur.Load(ctx, preLogin)
+	if err := s.CheckCSRFToken(formToken); err != nil {
+		t.Fatalf("form token: %v", err)
+	}
+	if code, err := TakeOnce[string](ctx, s, "sms"); err != nil || code != "424242" {
+		t.Fatalf("TakeOnce: %q, %v", code, err)
+	}
+	s.Renew()
+	s.Set("user", "alice")
+	afterToken := s.CSRFToken()
+	loggedIn := commit(s)
+	clk.Advance(time.Second)
+
+	replay := cur.Load(ctx, preLogin)
+	if !errors.Is(replay.OpenError(), ErrRevoked) {
+		t.Errorf("the pre-login cookie still opens: %v", replay.OpenError())
+	}
+	if _, err := TakeOnce[string](ctx, replay, "sms"); err == nil {
+		t.Error("the code was taken again from the pre-login cookie")
+	}
+	s = cur.Load(ctx, loggedIn)
+	if GetOr(s, "user", "") != "alice" {
+		t.Fatalf("logged-in cookie: %v", s.OpenError())
+	}
+	if err := s.CheckCSRFToken(formToken); !errors.Is(err, ErrCSRF) {
+		t.Errorf("the pre-login token passes after login: %v", err)
+	}
+	if err := s.CheckCSRFToken(afterToken); err != nil {
+		t.Errorf("the post-login token: %v", err)
+	}
+}
