@@ -634,3 +634,20 @@ func TestSeam_RenewCSRFTakeOnce(t *testing.T) {
 		t.Errorf("the post-login token: %v", err)
 	}
 }
+
+// Load with several Cookie header lines (HTTP/2 sends one per cookie): a
+// planted cookie in the first line does not hide the genuine one in a
+// later line, and nothing is deleted on the way.
+func TestSeam_LoadSeveralHeaderLines(t *testing.T) {
+	c, _ := newTestCodec(t, Config{Name: DefaultHostName})
+	v := mwSealed(t, c, "user", "alice")
+	s := c.Load(context.Background(), "theme=dark; "+c.Name()+"=k1.AAAA", "lang=en", c.Name()+"="+v)
+	if GetOr(s, "user", "") != "alice" {
+		t.Fatalf("the genuine cookie in a later line did not open: %v", s.OpenError())
+	}
+	s.Set("seen", true)
+	ch, err := c.Commit(s, http.StatusOK)
+	if err != nil || len(ch.SetCookie) != 1 || strings.Contains(ch.SetCookie[0], "Max-Age=0") {
+		t.Errorf("Commit: %v, %v; want one fresh cookie, no deletion", ch.SetCookie, err)
+	}
+}
