@@ -192,7 +192,8 @@ func (c *Codec) responseCookies(s *Session, status int, out []string) ([]string,
 			}
 		}
 	}
-	if used == 0 && s.hadCookie {
+	// A cookie kept for clock skew may be genuine: only a logout deletes it.
+	if used == 0 && (s.hadCookie || s.flushed && errors.Is(s.openErr, ErrClockSkew)) {
 		out = append(out, c.deletion().String())
 	}
 	for i := max(used, 1); i < maxChunks; i++ {

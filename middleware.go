@@ -42,9 +42,10 @@ import (
 // with the session's name, the first one that opens is used (every one is
 // tried, within a budget); if none opens, none is deleted, since a deletion
 // could remove only the genuine cookie and leave planted ones. A cookie
-// sealed in the future (ErrClockSkew) is reported as clock skew and not
-// deleted either, nor replaced by what the handler set in the empty
-// session (that change is reported as not saved) unless it called Flush.
+// sealed in the future (ErrClockSkew) is reported as clock skew, and
+// neither deleted nor replaced by what the handler set in the empty
+// session (that change is reported as not saved) unless the handler called
+// Flush: a logout still goes out.
 func (c *Codec) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &sessionWriter{ResponseWriter: w}

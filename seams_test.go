@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"strings"
@@ -650,4 +652,20 @@ func TestSeam_LoadSeveralHeaderLines(t *testing.T) {
 	if err != nil || len(ch.SetCookie) != 1 || strings.Contains(ch.SetCookie[0], "Max-Age=0") {
 		t.Errorf("Commit: %v, %v; want one fresh cookie, no deletion", ch.SetCookie, err)
 	}
+}
+
+// A logout on a server whose clock is behind: the request's cookie was
+// refused only as sealed in the future, and the handler calls Flush. The
+// deletion must go out (the user asked to leave), where a mere read or a
+// filled session must not touch the cookie.
+func TestSeam_ClockSkewLogoutDeletes(t *testing.T) {
+	kr := newKeyring(t, "k1")
+	server, _ := newTestCodec(t, Config{Keys: kr, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ahead, aheadClk := newTestCodec(t, Config{Keys: kr})
+	aheadClk.Advance(2 * time.Minute)
+	v := mwSealed(t, ahead, "user", "alice")
+	r := pcServe(t, server, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		FromContext(r.Context()).Flush()
+	}), "/", pcHeader("session", v))
+	r.wantDeleted(t, "session")
 }
