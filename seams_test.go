@@ -669,3 +669,22 @@ func TestSeam_ClockSkewLogoutDeletes(t *testing.T) {
 	}), "/", pcHeader("session", v))
 	r.wantDeleted(t, "session")
 }
+
+// DecodeExpired + a v1 cookie past its deadline: the session comes back
+// with ErrExpired (for the CLI's open -allow-expired), and RejectV1 still
+// refuses it outright.
+func TestSeam_DecodeExpiredV1(t *testing.T) {
+	k := wfKey("k1")
+	clk := newTestClock()
+	c := wfCodec(t, "session", Config{Keys: wfKeyring(t, k), Now: clk.Now})
+	v1, _ := wfV1Cookie(t, c, k)
+	clk.Advance(DefaultMaxAge + time.Hour)
+	s, err := c.DecodeExpired(v1)
+	if s == nil || !errors.Is(err, ErrExpired) || GetOr(s, "user", "") != "ann" {
+		t.Fatalf("DecodeExpired of an expired v1 cookie: %v, %v", s, err)
+	}
+	strict := wfCodec(t, "session", Config{Keys: wfKeyring(t, k), Now: clk.Now, RejectV1: true})
+	if s, err := strict.DecodeExpired(v1); s != nil || !errors.Is(err, ErrInvalid) {
+		t.Errorf("RejectV1: %v, %v; want ErrInvalid", s, err)
+	}
+}
