@@ -145,6 +145,10 @@ func TestSeam_CommitTwiceAfterRefreshResealsOnce(t *testing.T) {
 	if first, _ := c.Commit(s, 200); len(first.SetCookie) != 1 {
 		t.Fatalf("first Commit: %v; want a refresh", first.SetCookie)
 	}
+	// The session now stands for the cookie just sent (SealedAt, Deadline).
+	if !s.SealedAt().Equal(clk.Now()) || !s.Deadline().Equal(clk.Now().Add(time.Hour)) {
+		t.Errorf("after Commit: SealedAt %v, Deadline %v; want now and an hour later", s.SealedAt(), s.Deadline())
+	}
 	if second, _ := c.Commit(s, 200); len(second.SetCookie) != 0 {
 		t.Errorf("second Commit without changes: %v; want no cookies", second.SetCookie)
 	}
