@@ -87,10 +87,10 @@ func (c *Codec) logGuardCommit(ctx context.Context, err error) {
 //
 // The revocation is kept until no session created before at can still
 // open: for AbsoluteTimeout after at if that is set, otherwise for MaxAge
-// after at (or after now, if at is in the past). Without AbsoluteTimeout, a
-// session whose own expiry (SetExpiry, SetExpiryAt) reaches further than
-// MaxAge, and that is not used while the revocation is kept, opens again
-// afterwards.
+// (or MaxExpiry, if set and longer) after at (or after now, if at is in
+// the past). Without AbsoluteTimeout or MaxExpiry, a session whose own
+// expiry (SetExpiry, SetExpiryAt) reaches further than MaxAge, and that is
+// not used while the revocation is kept, opens again afterwards.
 //
 // It returns an error wrapping ErrGuardUnavailable if the Guard does not
 // answer.
@@ -104,7 +104,7 @@ func (c *Codec) RevokeSubject(ctx context.Context, subject string, at time.Time)
 		return errors.New("cookiesession: RevokeSubject of an empty subject")
 	}
 	now := c.unixNow()
-	until := max(at.Unix(), now) + c.maxAge
+	until := max(at.Unix(), now) + max(c.maxAge, c.maxExpiry) // how long an unused seal opens
 	if c.absolute > 0 {
 		until = at.Unix() + c.absolute
 	}

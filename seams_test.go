@@ -692,3 +692,28 @@ func TestSeam_DecodeExpiredV1(t *testing.T) {
 		t.Errorf("RejectV1: %v, %v; want ErrInvalid", s, err)
 	}
 }
+
+// MaxExpiry + RevokeSubject: with MaxExpiry set, no session opens more
+// than MaxExpiry after its last seal, so "log out everywhere" can hold for
+// every session of the subject, also one whose SetExpiry reaches past
+// MaxAge and that sits unused while MaxAge passes.
+func TestSeam_RevokeSubjectCoversMaxExpiry(t *testing.T) {
+	subject := func(s *Session) string { return GetOr(s, "user", "") }
+	clk := newTestClock()
+	c, _ := newTestCodec(t, Config{
+		Now: clk.Now, MaxAge: time.Hour, MaxExpiry: 24 * time.Hour,
+		Guard: NewMemoryGuard(MemoryGuardConfig{Now: clk.Now}), Subject: subject,
+	})
+	s := c.New()
+	s.Set("user", "alice")
+	s.SetExpiry(24 * time.Hour) // "remember me"
+	v := mustEncode(t, c, s)
+	clk.Advance(time.Minute)
+	if err := c.RevokeSubject(context.Background(), "alice", clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(2 * time.Hour) // past MaxAge, well within the cookie's life
+	if got, err := c.Decode(v); !errors.Is(err, ErrRevoked) {
+		t.Errorf("a revoked subject's remember-me session opens after MaxAge: %v, %v", got, err)
+	}
+}
