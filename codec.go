@@ -310,8 +310,11 @@ func NewCodec(cfg Config) (*Codec, error) {
 		return nil, fmt.Errorf("cookiesession: cookie name %q is not a valid token (RFC 6265)", c.name)
 	}
 	c.namePipe = []byte(c.name + "|")
-	if c.keys == nil || c.keys.PrimaryID() == "" {
+	switch {
+	case c.keys == nil:
 		return nil, errors.New("cookiesession: Config.Keys is required (see ParseKeys, NewKeyring)")
+	case c.keys.PrimaryID() == "":
+		return nil, errors.New("cookiesession: Config.Keys holds no key (a zero Keyring; see ParseKeys, NewKeyring)")
 	}
 	switch {
 	case cfg.MaxAge < 0:

@@ -717,3 +717,14 @@ func TestSeam_RevokeSubjectCoversMaxExpiry(t *testing.T) {
 		t.Errorf("a revoked subject's remember-me session opens after MaxAge: %v, %v", got, err)
 	}
 }
+
+// Zero values give errors that say what is wrong, never a panic: an empty
+// Keyring, no Keyring, a nil *MemoryGuard (TestSeam_ZeroMemoryGuard).
+func TestSeam_ZeroValuesClearErrors(t *testing.T) {
+	if _, err := NewCodec(Config{}); err == nil || !strings.Contains(err.Error(), "Config.Keys is required") {
+		t.Errorf("no keys: %v", err)
+	}
+	if _, err := NewCodec(Config{Keys: &Keyring{}}); err == nil || !strings.Contains(err.Error(), "no key") {
+		t.Errorf("an empty Keyring: %v; want it said that the keyring holds no key", err)
+	}
+}
