@@ -728,3 +728,38 @@ func TestSeam_ZeroValuesClearErrors(t *testing.T) {
 		t.Errorf("an empty Keyring: %v; want it said that the keyring holds no key", err)
 	}
 }
+
+// FlashesAs + categories + Flashes, across a round trip: each reader takes
+// only what is its own (its category, its type) and leaves the rest, in
+// order, for the next.
+func TestSeam_FlashReaders(t *testing.T) {
+	type note struct{ Level, Text string }
+	c, _ := newTestCodec(t, Config{})
+	s := c.New()
+	s.AddFlash("plain")
+	s.AddFlash(note{"info", "saved"})
+	s.AddFlash([]any{"warning", 3}) // looks like [category, value]; is not one
+	s.AddFlashTo("error", note{"error", "bad password"})
+	s.AddFlash(int8(7))
+	s = mustRoundTrip(t, c, s)
+
+	if got := FlashesAs[int](s); len(got) != 1 || got[0] != 7 {
+		t.Errorf("FlashesAs[int] = %v", got)
+	}
+	if got := FlashesFromAs[note](s, "error"); len(got) != 1 || got[0].Text != "bad password" {
+		t.Errorf("FlashesFromAs[note](error) = %v", got)
+	}
+	if got := FlashesAs[note](s); len(got) != 1 || got[0].Text != "saved" {
+		t.Errorf("FlashesAs[note] = %v", got)
+	}
+	got := s.Flashes()
+	if len(got) != 2 || got[0] != "plain" {
+		t.Fatalf("Flashes() = %#v; want the string and the pair, in order", got)
+	}
+	if pair, _ := got[1].([]any); len(pair) != 2 || pair[0] != "warning" || pair[1] != int64(3) {
+		t.Errorf("the [string, string] flash came back as %#v", got[1])
+	}
+	if v, err := c.Encode(s); err != nil || v != "" {
+		t.Errorf("every flash read: Encode = %q, %v; want no cookie", v, err)
+	}
+}
