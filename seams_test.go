@@ -763,3 +763,15 @@ func TestSeam_FlashReaders(t *testing.T) {
 		t.Errorf("every flash read: Encode = %q, %v; want no cookie", v, err)
 	}
 }
+
+// The Get[T] doc's warning holds: a struct T takes a slice value of
+// fitting elements, so FlashesAs[struct] also takes such flashes.
+func TestSeam_GetStructFromArray(t *testing.T) {
+	type pair struct{ A, B string }
+	c, _ := newTestCodec(t, Config{})
+	s := c.New()
+	s.Set("p", []string{"x", "y"})
+	if got, ok := Get[pair](s, "p"); !ok || got != (pair{"x", "y"}) {
+		t.Errorf("Get[pair] of a []string = %v, %v; the doc says it decodes field by field", got, ok)
+	}
+}

@@ -208,6 +208,9 @@ func (s *Session) Get(key string) (any, bool) {
 // Other types (structs, pointers to them, []string, map[string]int, named
 // string types) are decoded from the value's msgpack form into T; a
 // time.Time inside such a T comes back in time.Local, as msgpack decodes it.
+// msgpack also decodes an array into a struct field by field, so a struct T
+// accepts a slice value of fitting elements ([]string{"a", "b"} as a
+// struct of two strings).
 func Get[T any](s *Session, key string) (T, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
