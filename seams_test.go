@@ -775,3 +775,30 @@ func TestSeam_GetStructFromArray(t *testing.T) {
 		t.Errorf("Get[pair] of a []string = %v, %v; the doc says it decodes field by field", got, ok)
 	}
 }
+
+// The __Host- default name with SameSite=None (a cross-site embed): the
+// cookie keeps every attribute a __Host- cookie needs, and chunks too.
+func TestSeam_HostDefaultSameSiteNone(t *testing.T) {
+	c, err := NewCodec(Config{Keys: newKeyring(t, "k1"), SameSite: http.SameSiteNoneMode, MaxCookies: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Load(context.Background())
+	s.Set("blob", lgBlob(9, 5000))
+	ch, err := c.Commit(s, http.StatusOK)
+	if err != nil || len(ch.SetCookie) < 2 {
+		t.Fatalf("Commit: %d cookies, %v; want a chunked session", len(ch.SetCookie), err)
+	}
+	for _, line := range ch.SetCookie {
+		ck, err := http.ParseSetCookie(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(ck.Name, DefaultHostName) || !ck.Secure || ck.Path != "/" || ck.Domain != "" || ck.SameSite != http.SameSiteNoneMode {
+			t.Errorf("%q: not a valid __Host- cookie with SameSite=None", line)
+		}
+	}
+	if _, err := NewCodec(Config{Keys: newKeyring(t, "k1"), SameSite: http.SameSiteNoneMode, Insecure: true}); err == nil {
+		t.Error("SameSite=None without Secure was accepted")
+	}
+}
