@@ -145,7 +145,7 @@ func (c *Codec) guardRevoked(ctx context.Context, st *state) error {
 	}
 	gctx, cancel := c.guardContext(ctx)
 	defer cancel()
-	at, err := g.RevokedAt(gctx, keys[:n]...)
+	at, err := revokedAt(gctx, g, keys[:n])
 	if err == nil && len(at) != n {
 		err = errors.New("RevokedAt returned the wrong number of times")
 	}
@@ -165,6 +165,17 @@ func (c *Codec) guardRevoked(ctx context.Context, st *state) error {
 		return &sessionError{kind: ErrRevoked, reason: "created before its subject's sessions were revoked"}
 	}
 	return nil
+}
+
+// revokedAt calls g.RevokedAt, turning a panic in it into an error: a
+// Guard that fails that way cannot answer either.
+func revokedAt(ctx context.Context, g Guard, keys []string) (at []time.Time, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("RevokedAt panicked (%T)", r)
+		}
+	}()
+	return g.RevokedAt(ctx, keys...)
 }
 
 // callSubject runs Config.Subject on view. A panic rejects the session as

@@ -802,3 +802,30 @@ func TestSeam_HostDefaultSameSiteNone(t *testing.T) {
 		t.Error("SameSite=None without Secure was accepted")
 	}
 }
+
+// panickyGuard is a Guard whose RevokedAt has a bug.
+type panickyGuard struct{ *MemoryGuard }
+
+func (panickyGuard) RevokedAt(context.Context, ...string) ([]time.Time, error) {
+	panic("guard bug")
+}
+
+// A Guard whose revocation check panics is a Guard that cannot answer:
+// the session opens (fail open, as for an unreachable store) and the
+// failure is logged, rather than the genuine cookie being refused as a
+// payload that "does not decode" and deleted.
+func TestSeam_GuardPanicFailsOpen(t *testing.T) {
+	var logs strings.Builder
+	c, _ := newTestCodec(t, Config{
+		Guard:  panickyGuard{NewMemoryGuard(MemoryGuardConfig{})},
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	v := mwSealed(t, c, "user", "alice")
+	s, err := c.Decode(v)
+	if err != nil || GetOr(s, "user", "") != "alice" {
+		t.Fatalf("Decode with a panicking Guard: %v", err)
+	}
+	if !strings.Contains(logs.String(), "guard unavailable") || !strings.Contains(logs.String(), "panicked") {
+		t.Errorf("log %q: want the guard failure", logs.String())
+	}
+}
