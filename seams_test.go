@@ -829,3 +829,29 @@ func TestSeam_GuardPanicFailsOpen(t *testing.T) {
 		t.Errorf("log %q: want the guard failure", logs.String())
 	}
 }
+
+// Typed Get of values from a v1 cookie (the previous release wrote the
+// same msgpack): the untyped Get gives int64 and UTC times, Get[T]
+// converts to the narrow types the previous release's callers asked for.
+func TestSeam_TypedGetFromV1(t *testing.T) {
+	k := wfKey("k1")
+	c := wfCodec(t, "session", Config{Keys: wfKeyring(t, k)})
+	s := c.New()
+	s.Set("n", int8(-5))
+	s.Set("u", uint16(300))
+	s.Set("at", time.Date(2026, 5, 6, 7, 8, 9, 10, time.FixedZone("X", 3600)))
+	v1 := wfSealV1(k, c.Name(), c.unixNow(), wfRandIV(t), wfV1Payload(t, wfPayload(t, c, s)))
+	got := mustDecode(t, c, v1)
+	if v, _ := got.Get("n"); v != int64(-5) {
+		t.Errorf("Get(n) = %#v, want int64(-5)", v)
+	}
+	if v, ok := Get[int8](got, "n"); !ok || v != -5 {
+		t.Errorf("Get[int8](n) = %v, %v", v, ok)
+	}
+	if v, ok := Get[uint8](got, "u"); ok {
+		t.Errorf("Get[uint8](300) = %v, true; want false", v)
+	}
+	if v, ok := Get[time.Time](got, "at"); !ok || v.Location() != time.UTC || !v.Equal(time.Date(2026, 5, 6, 6, 8, 9, 10, time.UTC)) {
+		t.Errorf("Get[time.Time] = %v, %v", v, ok)
+	}
+}
