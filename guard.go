@@ -60,7 +60,8 @@ var (
 	// the cookie is a copy replayed after the value was used.
 	ErrAlreadyUsed = errors.New("cookiesession: one-time value already used")
 	// ErrNoValue means TakeOnce found no one-time value under the key: it
-	// was never set, its ttl passed, it was taken, or it is not a T.
+	// was never set, its ttl passed, it was taken, a plain value was set
+	// over it, or it is not a T.
 	ErrNoValue = errors.New("cookiesession: no one-time value")
 	// ErrTooManyAttempts means Codec.Attempt or Codec.AttemptFor counted
 	// more attempts than the limit within the window.

@@ -855,3 +855,21 @@ func TestSeam_TypedGetFromV1(t *testing.T) {
 		t.Errorf("Get[time.Time] = %v, %v", v, ok)
 	}
 }
+
+// SetOnce, then Set of the same key: the key now holds a plain value (Set
+// replaces "any value and TTL it had"), so TakeOnce finds no one-time
+// value there, and Get still reads it.
+func TestSeam_SetAfterSetOnceIsPlain(t *testing.T) {
+	clk := newTestClock()
+	c, _ := newTestCodec(t, Config{Guard: NewMemoryGuard(MemoryGuardConfig{Now: clk.Now}), Now: clk.Now})
+	s := c.New()
+	s.SetOnce("code", "111111", 5*time.Minute)
+	s.Set("code", "plain")
+	s = mustRoundTrip(t, c, s)
+	if _, err := TakeOnce[string](context.Background(), s, "code"); !errors.Is(err, ErrNoValue) {
+		t.Errorf("TakeOnce of a value Set over a one-time one: %v; want ErrNoValue", err)
+	}
+	if GetOr(s, "code", "") != "plain" {
+		t.Error("the plain value is gone")
+	}
+}
