@@ -76,8 +76,9 @@ var (
 	// ErrClockSkew means the cookie was sealed more than a minute after
 	// this server's clock reads: by a server whose clock runs ahead, or on
 	// a server whose clock runs behind. It does not wrap ErrInvalid: the
-	// cookie may be genuine, so Middleware neither opens nor deletes it,
-	// and logs the skew; other callers should not delete it either.
+	// cookie may be genuine, so Middleware neither opens, deletes nor
+	// overwrites it (but for a logout), and logs the skew; other callers
+	// should not delete it either.
 	ErrClockSkew = errors.New("cookiesession: session cookie sealed in the future (clock skew)")
 	// ErrRevoked means a genuine, unexpired session was rejected by
 	// Config.Verify, Config.NotBefore or Config.Guard's revocations. It
@@ -135,7 +136,9 @@ type Config struct {
 	// earlier versions) is opened from that cookie, and Middleware (or
 	// DecodeCookies with Cookies) reseals it under the new name and deletes
 	// the old one, so upgrading logs nobody out. Setting Name explicitly
-	// turns that migration off.
+	// turns that migration off; do so when another Codec in the same app
+	// is named "session", or this one would take over that codec's
+	// cookies (with the same keys it opens them as its own).
 	Name string
 	// Keys seals and opens cookies. Required.
 	Keys *Keyring
@@ -210,16 +213,18 @@ type Config struct {
 	// Subject, if set (it needs Guard), returns the subject a session
 	// belongs to, such as a user ID, or "" for none: Codec.RevokeSubject
 	// ends a subject's sessions. It must only read s and be safe for
-	// concurrent use.
+	// concurrent use. A panic in it rejects the session as ErrRevoked,
+	// logged with the panic's type, never its value, as for Verify.
 	Subject func(s *Session) string
 	// RequireRevocationCheck (it needs Guard) makes the revocation check
 	// fail closed: a cookie whose check the Guard could not make (down,
 	// or slower than GuardTimeout) does not open. The handler gets an
 	// empty session whose OpenError wraps ErrGuardUnavailable, and the
 	// cookie is kept, not deleted, as for ErrClockSkew, so the same
-	// cookie opens once the Guard answers again (unless the handler
-	// stores data in the empty session: its new cookie replaces the old
-	// one). Off, a revoked cookie opens while the Guard is down.
+	// cookie opens once the Guard answers again. What the handler stores
+	// in that empty session is not saved over the kept cookie (reported as
+	// an error wrapping ErrGuardUnavailable); only a Flush replaces it.
+	// Off, a revoked cookie opens while the Guard is down.
 	RequireRevocationCheck bool
 
 	// Size.
@@ -261,9 +266,10 @@ type Config struct {
 	// OnError, if set, receives what the middleware would otherwise log:
 	// why the request's session cookie did not open (the error wraps
 	// ErrInvalid, ErrExpired, ErrUnknownKey, ErrTooLarge, ErrClockSkew or,
-	// with RequireRevocationCheck, ErrGuardUnavailable) and why a changed
-	// session could not be saved (ErrTooLarge, or a value msgpack cannot
-	// encode). It is called once per error, when the response
+	// with RequireRevocationCheck, ErrGuardUnavailable; a clock-skewed or
+	// unchecked cookie is not deleted, see Middleware) and why a changed
+	// session could not be saved (ErrTooLarge, or ErrUnencodable for a value
+	// msgpack cannot encode). It is called once per error, when the response
 	// commits: just before its header goes out, outside the session's lock,
 	// with the writer under the middleware. If the handler returned without
 	// writing, OnError may write the whole response (a 500 page, say);
@@ -273,7 +279,8 @@ type Config struct {
 }
 
 // A Codec seals sessions into cookie values and opens them again. It is
-// safe for concurrent use by multiple goroutines.
+// safe for concurrent use by multiple goroutines. NewCodec makes one; the
+// zero Codec has no keys and is not usable.
 type Codec struct {
 	name      string
 	namePipe  []byte // name + "|": the start of every MAC input
@@ -317,8 +324,11 @@ func NewCodec(cfg Config) (*Codec, error) {
 		return nil, fmt.Errorf("cookiesession: cookie name %q is not a valid token (RFC 6265)", c.name)
 	}
 	c.namePipe = []byte(c.name + "|")
-	if c.keys == nil || c.keys.PrimaryID() == "" {
+	switch {
+	case c.keys == nil:
 		return nil, errors.New("cookiesession: Config.Keys is required (see ParseKeys, NewKeyring)")
+	case c.keys.PrimaryID() == "":
+		return nil, errors.New("cookiesession: Config.Keys holds no key (a zero Keyring; see ParseKeys, NewKeyring)")
 	}
 	switch {
 	case cfg.MaxAge < 0:
@@ -385,6 +395,7 @@ func NewCodec(cfg Config) (*Codec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cookiesession: codec for the old default cookie name: %w", err)
 		}
+		oldName.guard.name = c.name // one revocation covers both names
 		c.oldName = oldName
 	}
 	return c, nil
@@ -502,7 +513,7 @@ func (c *Codec) Decode(value string) (*Session, error) {
 	if value == "" {
 		return c.New(), nil
 	}
-	s := &Session{c: c}
+	s := &Session{c: c, hadCookie: true} // Commit deletes it if s ends up empty
 	if err := c.open(context.Background(), &s.state, value, false); err != nil {
 		return nil, err
 	}

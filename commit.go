@@ -2,6 +2,7 @@ package cookiesession
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 )
@@ -83,7 +84,8 @@ func (c *Codec) initSession(s *Session, ctx context.Context, cookieHeader []stri
 //   - a changed session: a fresh cookie whose Max-Age is its remaining life
 //     (none for a browser-close session);
 //   - an unchanged one: a fresh cookie only if it was opened with a key
-//     other than the primary, or if Config.RefreshAfter of its idle window
+//     other than the primary or in wire format v1
+//     (Config.RejectV1), or if Config.RefreshAfter of its idle window
 //     has passed since it was sealed, so its deadline slides;
 //   - an empty session (cleared, flushed, or never filled) while the request
 //     carried a session cookie: deletions;
@@ -93,7 +95,12 @@ func (c *Codec) initSession(s *Session, ctx context.Context, cookieHeader []stri
 //
 // A session that could not be saved (ErrTooLarge, or a value msgpack
 // cannot encode) returns the error and CommitHeaders that save nothing, so
-// the request's cookie stays as it was. Commit consumes the change: a
+// the request's cookie stays as it was; if it was flushed, the logout's
+// deletions still go out. A session whose request carried a cookie refused
+// as ErrClockSkew (or, with Config.RequireRevocationCheck, unchecked for
+// ErrGuardUnavailable) is not saved over that cookie, which may be
+// genuine, unless it was flushed: the error wraps that same sentinel. A session that another Codec
+// loaded is an error and commits nothing. Commit consumes the change: a
 // second call without new changes returns no cookies. Commit is safe to
 // call while other goroutines use s.
 func (c *Codec) Commit(s *Session, status int) (CommitHeaders, error) {
@@ -127,6 +134,9 @@ func (c *Codec) commitResponse(w http.ResponseWriter, r *http.Request, s *Sessio
 
 // commit is Commit appending the cookies to buf, which may be nil.
 func (c *Codec) commit(s *Session, status int, buf []string) (CommitHeaders, error) {
+	if s.c != c { // its cookie bookkeeping is for another name
+		return CommitHeaders{}, errors.New("cookiesession: Commit of a session that another Codec loaded")
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.accessed {
@@ -135,10 +145,8 @@ func (c *Codec) commit(s *Session, status int, buf []string) (CommitHeaders, err
 	cookies, err := c.responseCookies(s, status, buf)
 	s.modified = false
 	s.flushed = false
-	if err != nil {
-		return CommitHeaders{Vary: true}, err
-	}
-	return CommitHeaders{SetCookie: cookies, Vary: true, NoStore: len(cookies) > 0}, nil
+	// On an error, cookies holds at most the deletions of a logout.
+	return CommitHeaders{SetCookie: cookies, Vary: true, NoStore: len(cookies) > 0}, err
 }
 
 // report hands err to Config.OnError, or logs it: a rejected cookie as a
@@ -175,13 +183,28 @@ func (c *Codec) responseCookies(s *Session, status int, out []string) ([]string,
 	if !empty && (status >= 500 || !s.modified && !c.stale(s, now)) {
 		return nil, nil
 	}
+	if !empty && !s.flushed && keepsCookie(s.openErr) {
+		// The request's cookie may be genuine: replacing it would log
+		// the user out as a deletion would. Only a logout may.
+		if revocationUnchecked(s.openErr) {
+			return nil, &sessionError{kind: ErrGuardUnavailable, reason: "session not saved over a cookie the Guard could not check"}
+		}
+		return nil, &sessionError{kind: ErrClockSkew, reason: "session not saved over a cookie sealed in the future"}
+	}
 	used := 0 // cookies the sealed session takes
+	var saveErr error
 	if !empty {
 		v, maxAge, err := c.encodeLocked(s)
-		if err != nil {
+		if err != nil && !s.flushed {
 			return nil, err
 		}
+		if err != nil { // the logout stands; what was set after it is lost
+			saveErr, v = err, ""
+		}
 		if v != "" { // "" when it expired while the handler ran
+			// s now stands for the cookie just sealed, so a second
+			// Commit does not reseal it again as stale.
+			s.sealed, s.deadline, s.keyID, s.legacy = now, c.deadline(s, now), c.keys.PrimaryID(), false
 			if c.cookiesFor(len(v)) == 1 {
 				out = append(out, c.setCookieHeader(c.name, v, maxAge))
 				used = 1
@@ -193,7 +216,9 @@ func (c *Codec) responseCookies(s *Session, status int, out []string) ([]string,
 			}
 		}
 	}
-	if used == 0 && s.hadCookie {
+	// A cookie kept for clock skew or an unanswered Guard may be genuine:
+	// only a logout deletes it.
+	if used == 0 && (s.hadCookie || s.flushed && keepsCookie(s.openErr)) {
 		out = append(out, c.deletion().String())
 	}
 	for i := max(used, 1); i < maxChunks; i++ {
@@ -213,5 +238,5 @@ func (c *Codec) responseCookies(s *Session, status int, out []string) ([]string,
 			c.logGuardCommit(s.ctx, err)
 		}
 	}
-	return out, nil
+	return out, saveErr
 }

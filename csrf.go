@@ -1,7 +1,9 @@
 package cookiesession
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -12,11 +14,13 @@ import (
 
 // Cross-site request forgery protection, bound to the session.
 //
-// A session holds one random CSRF secret, created the first time a token is
-// asked for and stored under CSRFKey together with the session ID it was
-// made for: after Renew (login) or Flush (logout) the secret no longer
-// matches the ID and a new one is drawn, so a secret planted or seen before
-// a login is worthless after it. Pages never carry the secret itself, only
+// A session holds one random CSRF seed, created the first time a token is
+// asked for and stored under CSRFKey; the secret that tokens mask is
+// HMAC-SHA256(seed, session ID), so after Renew (login) or Flush (logout)
+// every token made before is refused, and a seed copied into another
+// session is worthless there. The ID itself is not stored next to the
+// seed: with Config.Compress the data is compressed and the ID is kept out
+// of that stream (see SECURITY.md, "Compression"). Pages never carry the secret itself, only
 // tokens: a fresh one-time pad and the secret XORed with it (as Django and
 // Rails do). Every token differs, so compressing a page together with text
 // an attacker controls (BREACH) cannot reveal one byte by byte, and every
@@ -30,7 +34,7 @@ const (
 	// CSRFField is the form field CheckCSRF reads the token from when the
 	// header is absent: put CSRFToken in <input type="hidden" name="csrf_token">.
 	CSRFField = "csrf_token"
-	// CSRFKey is the session key that holds the CSRF secret. It is reserved:
+	// CSRFKey is the session key that holds the CSRF secret's seed. It is reserved:
 	// setting or deleting it invalidates every token handed out.
 	CSRFKey = "_csrf"
 )
@@ -58,11 +62,10 @@ func (s *Session) CSRFToken() string {
 	secret := s.csrfSecret()
 	if secret == nil {
 		s.newID()
-		stored := make([]byte, sessionIDLen+csrfSecretLen)
-		copy(stored, s.id[:])
-		rand.Read(stored[sessionIDLen:]) // never fails since Go 1.24
-		s.set(CSRFKey, stored, 0)
-		secret = stored[sessionIDLen:]
+		seed := make([]byte, csrfSecretLen)
+		rand.Read(seed) // never fails since Go 1.24
+		s.set(CSRFKey, seed, 0)
+		secret = s.csrfSecret()
 	}
 	var token [2 * csrfSecretLen]byte
 	pad, masked := token[:csrfSecretLen], token[csrfSecretLen:]
@@ -100,19 +103,22 @@ func (s *Session) CheckCSRFToken(token string) error {
 	return nil
 }
 
-// csrfSecret returns the session's CSRF secret, or nil if it has none made
-// for its current ID.
+// csrfSecret returns the session's CSRF secret for its current ID, or nil
+// if it has no seed.
 func (s *Session) csrfSecret() []byte {
 	s.load()
 	e := s.find(CSRFKey)
 	if e == nil || !s.hasID {
 		return nil
 	}
-	stored, ok := entryAs[[]byte](e)
-	if !ok || len(stored) != sessionIDLen+csrfSecretLen || subtle.ConstantTimeCompare(stored[:sessionIDLen], s.id[:]) != 1 {
+	seed, ok := entryAs[[]byte](e)
+	if !ok || len(seed) != csrfSecretLen {
 		return nil
 	}
-	return stored[sessionIDLen:]
+	mac := hmac.New(sha256.New, seed)
+	mac.Write([]byte("cookiesession csrf\x00"))
+	mac.Write(s.id[:])
+	return mac.Sum(nil)
 }
 
 // CheckCSRF checks a request against cross-site request forgery. Requests

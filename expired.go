@@ -22,7 +22,7 @@ func (c *Codec) DecodeExpired(value string) (*Session, error) {
 	if value == "" {
 		return c.New(), nil
 	}
-	s := &Session{c: c}
+	s := &Session{c: c, hadCookie: true}
 	if err := c.open(context.Background(), &s.state, value, true); err != nil {
 		return nil, err
 	}

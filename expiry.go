@@ -163,9 +163,10 @@ func (s *Session) ExpiryPolicy() string {
 	return "default"
 }
 
-// Deadline returns when the cookie this session was opened from stops
-// opening under the codec's current limits, or the zero Time for a session
-// that was not opened from a cookie. Unlike ExpiryDate, it does not assume
+// Deadline returns when the cookie this session was opened from (after a
+// Commit that sealed it, the cookie sent) stops opening under the codec's
+// current limits, or the zero Time for a session neither opened from a
+// cookie nor committed. Unlike ExpiryDate, it does not assume
 // the session is sealed again.
 func (s *Session) Deadline() time.Time {
 	s.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 )
 
@@ -60,7 +61,8 @@ var (
 	// the cookie is a copy replayed after the value was used.
 	ErrAlreadyUsed = errors.New("cookiesession: one-time value already used")
 	// ErrNoValue means TakeOnce found no one-time value under the key: it
-	// was never set, its ttl passed, it was taken, or it is not a T.
+	// was never set, its ttl passed, it was taken, a plain value was set
+	// over it, or it is not a T.
 	ErrNoValue = errors.New("cookiesession: no one-time value")
 	// ErrTooManyAttempts means Codec.Attempt or Codec.AttemptFor counted
 	// more attempts than the limit within the window.
@@ -80,6 +82,10 @@ type guardConfig struct {
 	failClosed bool
 	// warn limits the log of revocation checks the Guard could not make.
 	warn *warnLimiter
+	// name is the cookie name bound into every Guard key: the codec's
+	// own, also for the codec that reads the old default name (oldname.go),
+	// so that a revocation reaches a session whichever name carried it.
+	name string
 }
 
 // setGuard validates and keeps cfg's guard fields.
@@ -90,13 +96,18 @@ func (c *Codec) setGuard(cfg Config) error {
 	case cfg.GuardTimeout == 0:
 		cfg.GuardTimeout = DefaultGuardTimeout
 	}
+	if v := reflect.ValueOf(cfg.Guard); cfg.Guard != nil && v.Kind() == reflect.Pointer && v.IsNil() {
+		// A typed nil would panic in the first session's revocation check.
+		return fmt.Errorf("cookiesession: Config.Guard is a nil %T", cfg.Guard)
+	}
 	switch {
 	case cfg.Guard == nil && cfg.Subject != nil:
 		return errors.New("cookiesession: Config.Subject needs Config.Guard")
 	case cfg.Guard == nil && cfg.RequireRevocationCheck:
 		return errors.New("cookiesession: Config.RequireRevocationCheck needs Config.Guard")
 	}
-	c.guard = guardConfig{g: cfg.Guard, timeout: cfg.GuardTimeout, subject: cfg.Subject, failClosed: cfg.RequireRevocationCheck}
+	c.guard = guardConfig{g: cfg.Guard, timeout: cfg.GuardTimeout, subject: cfg.Subject,
+		failClosed: cfg.RequireRevocationCheck, name: c.name}
 	if cfg.Guard != nil {
 		c.guard.warn = &warnLimiter{}
 	}
@@ -132,8 +143,8 @@ func guardErr(op string, err error) error {
 // which are length-prefixed before hashing.
 func (c *Codec) guardKey(kind string, parts ...string) string {
 	var scratch [256]byte // enough for most keys: no allocation but the result
-	b := binary.BigEndian.AppendUint64(scratch[:0], uint64(len(c.name)))
-	b = append(b, c.name...)
+	b := binary.BigEndian.AppendUint64(scratch[:0], uint64(len(c.guard.name)))
+	b = append(b, c.guard.name...)
 	for _, p := range parts {
 		b = binary.BigEndian.AppendUint64(b, uint64(len(p)))
 		b = append(b, p...)

@@ -3,6 +3,7 @@ package cookiesession
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"sync"
@@ -87,10 +88,10 @@ func (c *Codec) logGuardCommit(ctx context.Context, err error) {
 //
 // The revocation is kept until no session created before at can still
 // open: for AbsoluteTimeout after at if that is set, otherwise for MaxAge
-// after at (or after now, if at is in the past). Without AbsoluteTimeout, a
-// session whose own expiry (SetExpiry, SetExpiryAt) reaches further than
-// MaxAge, and that is not used while the revocation is kept, opens again
-// afterwards.
+// (or MaxExpiry, if set and longer) after at (or after now, if at is in
+// the past). Without AbsoluteTimeout or MaxExpiry, a session whose own
+// expiry (SetExpiry, SetExpiryAt) reaches further than MaxAge, and that is
+// not used while the revocation is kept, opens again afterwards.
 //
 // It returns an error wrapping ErrGuardUnavailable if the Guard does not
 // answer.
@@ -104,7 +105,7 @@ func (c *Codec) RevokeSubject(ctx context.Context, subject string, at time.Time)
 		return errors.New("cookiesession: RevokeSubject of an empty subject")
 	}
 	now := c.unixNow()
-	until := max(at.Unix(), now) + c.maxAge
+	until := max(at.Unix(), now) + max(c.maxAge, c.maxExpiry) // how long an unused seal opens
 	if c.absolute > 0 {
 		until = at.Unix() + c.absolute
 	}
@@ -136,7 +137,11 @@ func (c *Codec) guardRevoked(ctx context.Context, st *state) error {
 	n := 1
 	if c.guard.subject != nil {
 		view := &Session{c: c, state: *st}
-		if sub := c.guard.subject(view); sub != "" {
+		sub, err := c.callSubject(view)
+		if err != nil {
+			return err
+		}
+		if sub != "" {
 			keys[1] = c.subjectKey(sub)
 			n = 2
 		}
@@ -144,7 +149,7 @@ func (c *Codec) guardRevoked(ctx context.Context, st *state) error {
 	}
 	gctx, cancel := c.guardContext(ctx)
 	defer cancel()
-	at, err := g.RevokedAt(gctx, keys[:n]...)
+	at, err := revokedAt(gctx, g, keys[:n])
 	if err == nil && len(at) != n {
 		err = errors.New("RevokedAt returned the wrong number of times")
 	}
@@ -225,6 +230,29 @@ func (c *Codec) logRevocationUnchecked(ctx context.Context, err error, opened bo
 		attrs = append(attrs, slog.Int("suppressed", suppressed))
 	}
 	c.log().LogAttrs(ctx, slog.LevelWarn, msg, attrs...)
+}
+
+// revokedAt calls g.RevokedAt, turning a panic in it into an error: a
+// Guard that fails that way cannot answer either.
+func revokedAt(ctx context.Context, g Guard, keys []string) (at []time.Time, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("RevokedAt panicked (%T)", r)
+		}
+	}()
+	return g.RevokedAt(ctx, keys...)
+}
+
+// callSubject runs Config.Subject on view. A panic rejects the session as
+// revoked (its subject cannot be checked), reported by the panic's type
+// alone, as callVerify does.
+func (c *Codec) callSubject(view *Session) (sub string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &sessionError{kind: ErrRevoked, reason: fmt.Sprintf("Config.Subject panicked (%T)", r)}
+		}
+	}()
+	return c.guard.subject(view), nil
 }
 
 func (c *Codec) sessionKey(id [sessionIDLen]byte) string {

@@ -300,11 +300,27 @@ func (c *Codec) read(ctx context.Context, lines []string, cookies []*http.Cookie
 	in.chunksIn = cs.seen &^ 1
 	if set == &ls {
 		in.oldName = in.opened
-		in.oldNameIn = ls.seen
+		if in.opened || sealedLike(&ls) {
+			// An old-name cookie that does not even look sealed (no key
+			// ID) is another app's, such as a gorilla/sessions cookie
+			// awaiting gorillamigrate: it is left alone.
+			in.oldNameIn = ls.seen
+		}
 	} else {
 		in.hadCookie = cs.seen&1 != 0
 	}
 	return in
+}
+
+// sealedLike reports whether every NAME cookie in cs starts with a key ID,
+// as a cookie sealed by a Codec does.
+func sealedLike(cs *cookieSet) bool {
+	for _, sc := range cs.list {
+		if id, _, ok := strings.Cut(sc.value, "."); sc.index == 0 && (!ok || !validKeyID(id)) {
+			return false
+		}
+	}
+	return true
 }
 
 // DecodeCookies opens the session carried by a request's cookies: those
@@ -339,7 +355,8 @@ func (c *Codec) decodeCookies(cookies []*http.Cookie, expiredOK bool) (*Session,
 		return s, nil
 	}
 	s.state = st
-	s.oldNameIn = in.oldNameIn
+	// What Commit may delete, as for a session the middleware opened.
+	s.hadCookie, s.chunksIn, s.oldNameIn = in.hadCookie, in.chunksIn, in.oldNameIn
 	s.modified = in.oldName // resealed under the new name
 	return s, nil
 }

@@ -38,7 +38,8 @@ type MemoryGuardConfig struct {
 // Its memory is bounded by MaxEntries. Entries are forgotten when their ttl
 // or window passes; expired entries are dropped as later operations come
 // in, so a MemoryGuard runs no goroutine and needs no Close. It is safe for
-// concurrent use.
+// concurrent use. The zero MemoryGuard is an empty one with the defaults
+// of a zero MemoryGuardConfig.
 type MemoryGuard struct {
 	max int
 	now func() time.Time
@@ -87,7 +88,7 @@ func NewMemoryGuard(cfg MemoryGuardConfig) *MemoryGuard {
 func (g *MemoryGuard) Len() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.expire(g.now().UnixNano())
+	g.expire(g.clock())
 	return len(g.entries)
 }
 
@@ -98,7 +99,7 @@ func (g *MemoryGuard) Consume(ctx context.Context, key string, ttl time.Duration
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	now := g.now().UnixNano()
+	now := g.clock()
 	g.expire(now)
 	k := memKey{opConsume, key}
 	if _, ok := g.entries[k]; ok {
@@ -117,7 +118,7 @@ func (g *MemoryGuard) Count(ctx context.Context, key string, window time.Duratio
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	now := g.now().UnixNano()
+	now := g.clock()
 	g.expire(now)
 	k := memKey{opCount, key}
 	e, ok := g.entries[k]
@@ -139,7 +140,7 @@ func (g *MemoryGuard) Revoke(ctx context.Context, key string, at time.Time, ttl 
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	now := g.now().UnixNano()
+	now := g.clock()
 	g.expire(now)
 	k := memKey{opRevoke, key}
 	if e, ok := g.entries[k]; ok {
@@ -166,13 +167,21 @@ func (g *MemoryGuard) RevokedAt(ctx context.Context, keys ...string) ([]time.Tim
 	out := make([]time.Time, len(keys))
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.expire(g.now().UnixNano())
+	g.expire(g.clock())
 	for i, key := range keys {
 		if e, ok := g.entries[memKey{opRevoke, key}]; ok {
 			out[i] = time.Unix(0, e.at)
 		}
 	}
 	return out, nil
+}
+
+// clock reads Config.Now, or time.Now for a zero MemoryGuard.
+func (g *MemoryGuard) clock() int64 {
+	if g.now == nil {
+		return time.Now().UnixNano()
+	}
+	return g.now().UnixNano()
 }
 
 // checkCall refuses a done context (as ErrGuardUnavailable, the way a
@@ -190,8 +199,15 @@ func checkCall(ctx context.Context, ttl time.Duration) error {
 // add records a new entry for k that lives ttl from now. g.mu is held and
 // expired entries are gone.
 func (g *MemoryGuard) add(k memKey, now int64, ttl time.Duration) (*memEntry, error) {
-	if len(g.entries) >= g.max {
+	limit := g.max
+	if limit <= 0 { // a zero MemoryGuard
+		limit = DefaultMemoryGuardEntries
+	}
+	if len(g.entries) >= limit {
 		return nil, ErrGuardFull
+	}
+	if g.entries == nil {
+		g.entries = map[memKey]*memEntry{}
 	}
 	e := &memEntry{k: k, deadline: deadlineAfter(now, ttl)}
 	g.entries[k] = e

@@ -25,7 +25,8 @@ import (
 //   - a changed session: a fresh cookie with Max-Age equal to its remaining
 //     life (none for a browser-close session);
 //   - an unchanged session: a fresh cookie only if it was opened with a key
-//     other than the primary, or if Config.RefreshAfter of its idle window
+//     other than the primary or in wire format v1
+//     (Config.RejectV1), or if Config.RefreshAfter of its idle window
 //     has passed since it was sealed, so that its deadline slides;
 //   - an empty session (flushed, cleared, or never filled) while the request
 //     carried a cookie: a deletion cookie;
@@ -41,15 +42,19 @@ import (
 // with the session's name, the first one that opens is used (every one is
 // tried, within a budget); if none opens, none is deleted, since a deletion
 // could remove only the genuine cookie and leave planted ones. A cookie
-// sealed in the future (ErrClockSkew) is reported as clock skew and not
-// deleted either, nor is one the Guard could not check
-// (ErrGuardUnavailable, with Config.RequireRevocationCheck).
+// sealed in the future (ErrClockSkew) is reported as clock skew, and
+// neither deleted nor replaced by what the handler set in the empty
+// session (that change is reported as not saved) unless the handler called
+// Flush: a logout still goes out. Nor is one the Guard could not check
+// (ErrGuardUnavailable, with Config.RequireRevocationCheck) deleted.
 func (c *Codec) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &sessionWriter{ResponseWriter: w, r: r}
+		sw := &sessionWriter{ResponseWriter: w}
 		c.initSession(&sw.s, r.Context(), r.Header["Cookie"])
 		sw.ctx = sessionContext{Context: r.Context(), s: &sw.s}
-		next.ServeHTTP(sw, r.WithContext(&sw.ctx))
+		r = r.WithContext(&sw.ctx)
+		sw.r = r // OnError gets the request the handler got, session included
+		next.ServeHTTP(sw, r)
 		if !sw.committed {
 			sw.commit(http.StatusOK)
 			return

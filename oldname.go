@@ -6,7 +6,11 @@ package cookiesession
 // DefaultName, through c.oldName, when a request carries no cookie of its
 // own name; a session opened that way is marked modified, so that the
 // commit reseals it under the new name, and carries in oldNameIn the
-// old-name cookies to delete in the same response.
+// old-name cookies to delete in the same response. An old-name cookie that
+// does not open is deleted like any bad session cookie only if it starts
+// with a key ID, as sealed values do: anything else under that common name
+// (a gorilla/sessions cookie awaiting gorillamigrate, another app's) is not
+// this codec's to delete.
 //
 // The old-name cookie can be planted like any non-__Host- cookie. Reading
 // it only when the request has no __Host- cookie keeps a planted one from

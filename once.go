@@ -52,7 +52,8 @@ func (s *Session) SetOnce(key string, value any, ttl time.Duration) {
 // across every copy of the cookie and every server sharing the Guard:
 //   - ErrAlreadyUsed: the value was taken before (the cookie is a replayed
 //     copy); it is removed from this session too;
-//   - ErrNoValue: no live one-time value under key, or it is not a T;
+//   - ErrNoValue: no live one-time value under key (a value Set over it
+//     is a plain one), or it is not a T;
 //   - ErrGuardUnavailable: no Guard is configured, or it did not answer
 //     within ctx's deadline and Config.GuardTimeout. The value stays, so
 //     a later call can take it.
@@ -65,6 +66,11 @@ func TakeOnce[T any](ctx context.Context, s *Session, key string) (T, error) {
 	if !ok {
 		return zero, fmt.Errorf("%w under %q", ErrNoValue, key)
 	}
+	// SetOnce gives the value and its nonce one deadline; a value set
+	// over it since (Set, SetWithTTL) is a plain one.
+	if d, ok := s.KeyExpiry(key); !ok || d.Unix() != deadline {
+		return zero, fmt.Errorf("%w under %q: set again since SetOnce", ErrNoValue, key)
+	}
 	v, ok := Get[T](s, key)
 	if !ok {
 		return zero, fmt.Errorf("%w under %q: not a %T", ErrNoValue, key, zero)
@@ -76,7 +82,7 @@ func TakeOnce[T any](ctx context.Context, s *Session, key string) (T, error) {
 	// The spent mark must outlive every copy of the cookie that carries the
 	// nonce: they all drop the value at its deadline, on clocks that may
 	// run up to maxClockSkew behind.
-	ttl := time.Duration(deadline-c.unixNow()+maxClockSkew) * time.Second
+	ttl := secondsDuration(deadline - c.unixNow() + maxClockSkew)
 	gctx, cancel := c.guardContext(ctx)
 	defer cancel()
 	first, err := c.guard.g.Consume(gctx, c.guardKey("once", key, string(nonce)), ttl)

@@ -590,7 +590,13 @@ func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool
 		st.flashes = make([]entry, f) // one allocation, not append's growth
 	}
 	for i := 0; i < f && r.err == nil; i++ {
-		st.flashes[i] = entry{raw: r.value()}
+		raw := r.value()
+		if legacy && looksCategorised(raw) {
+			// Format v1 predates categories: this is a default-category
+			// value, written as a v2 writer would write it.
+			raw = append([]byte{0x92, 0xa0}, raw...)
+		}
+		st.flashes[i] = entry{raw: raw}
 	}
 	if r.err == nil && r.i != len(plain) {
 		r.fail("trailing bytes")

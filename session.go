@@ -48,8 +48,8 @@ import (
 // session.
 //
 // A Session is safe for concurrent use by a handler's goroutines. Sessions
-// come from Codec.New, Codec.Decode or FromContext; the zero Session is not
-// usable.
+// come from Codec.New, Codec.Decode, Codec.DecodeCookies, Codec.Load or
+// FromContext; the zero Session is not usable.
 type Session struct {
 	mu sync.Mutex
 	c  *Codec
@@ -209,6 +209,9 @@ func (s *Session) Get(key string) (any, bool) {
 // Other types (structs, pointers to them, []string, map[string]int, named
 // string types) are decoded from the value's msgpack form into T; a
 // time.Time inside such a T comes back in time.Local, as msgpack decodes it.
+// msgpack also decodes an array into a struct field by field, so a struct T
+// accepts a slice value of fitting elements ([]string{"a", "b"} as a
+// struct of two strings).
 func Get[T any](s *Session, key string) (T, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -468,7 +471,8 @@ func (s *Session) newID() {
 }
 
 // KeyID returns the ID of the key that sealed the cookie this session was
-// opened from, or "" for a new session.
+// opened from (after a Commit that sealed it, the primary's), or "" for a
+// new session.
 func (s *Session) KeyID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -485,7 +489,8 @@ func (s *Session) CreatedAt() time.Time {
 }
 
 // SealedAt returns when the cookie this session was opened from was sealed
-// (to the second), or the zero Time for a session not opened from a cookie.
+// (to the second; after a Commit that sealed it, when that was), or the
+// zero Time for a session neither opened from a cookie nor committed.
 func (s *Session) SealedAt() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
