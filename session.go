@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -226,6 +227,18 @@ func entryAs[T any](e *entry) (T, bool) {
 	if e.raw == nil {
 		return out, false
 	}
+	if scalarAs(e.raw, reflect.TypeFor[T](), unsafe.Pointer(&out)) {
+		return out, true
+	}
+	return decodedAs[T](e)
+}
+
+// decodedAs is entryAs through the value's decoded form.
+func decodedAs[T any](e *entry) (T, bool) {
+	var out T
+	if e.raw == nil {
+		return out, false
+	}
 	t := reflect.TypeFor[T]()
 	k := t.Kind()
 	if !isNormalType(t) && !isNumberKind(k) {
@@ -256,6 +269,68 @@ func entryAs[T any](e *entry) (T, bool) {
 		return out, ok
 	}
 	return out, false
+}
+
+// scalarAs stores in *p, of type t, the string or number that raw encodes
+// when t is string or a number kind the value fits exactly, and reports
+// whether it did. It allocates nothing: a string aliases raw, which is never
+// written once it holds an encoding (it comes from encodeValue or points
+// into a plaintext that parse reads only). Any other case is left to
+// decodedAs, which gives the same answer for it (TestScalarAsMatchesDecoded).
+func scalarAs(raw []byte, t reflect.Type, p unsafe.Pointer) bool {
+	if len(raw) == 0 {
+		return false
+	}
+	r := reader{b: raw}
+	switch k := t.Kind(); {
+	case t == reflect.TypeFor[string]():
+		if c := raw[0]; c&0xe0 != 0xa0 && (c < 0xd9 || c > 0xdb) {
+			return false
+		}
+		b := r.str("value")
+		if r.err != nil || r.i != len(raw) {
+			return false
+		}
+		*(*string)(p) = unsafe.String(unsafe.SliceData(b), len(b))
+		return true
+	case isNumberKind(k):
+		v, ok := rawNumber(&r)
+		if !ok || r.i != len(raw) {
+			return false
+		}
+		n, ok := v.fit(k)
+		if ok {
+			n.store(p, k)
+		}
+		return ok
+	}
+	return false
+}
+
+// rawNumber reads an integer or float from r, as decodeNormal would decode
+// it, without boxing it.
+func rawNumber(r *reader) (numberValue, bool) {
+	switch c := r.b[r.i]; {
+	case c == 0xca && len(r.b)-r.i >= 5:
+		bits := binary.BigEndian.Uint32(r.b[r.i+1:])
+		r.i += 5
+		return numberValue{f: float64(math.Float32frombits(bits)), isFloat: true}, true
+	case c == 0xcb && len(r.b)-r.i >= 9:
+		bits := binary.BigEndian.Uint64(r.b[r.i+1:])
+		r.i += 9
+		return numberValue{f: math.Float64frombits(bits), isFloat: true}, true
+	case c == 0xcf && len(r.b)-r.i >= 9:
+		u := binary.BigEndian.Uint64(r.b[r.i+1:])
+		r.i += 9
+		if u > math.MaxInt64 {
+			return numberValue{u: u, isUint: true}, true
+		}
+		return numberValue{i: int64(u), isInt: true}, true
+	case c <= 0x7f || c >= 0xe0 || c >= 0xcc && c <= 0xd3:
+		i := r.int("value")
+		return numberValue{i: i, isInt: true}, r.err == nil
+	}
+	return numberValue{}, false
 }
 
 // isNormalType reports whether t is an interface or one of the types the
@@ -798,6 +873,15 @@ func kindBits(k reflect.Kind) uint {
 	return 64
 }
 
+// numberValue is a number as read from a value: a signed integer, an
+// unsigned one above math.MaxInt64, or a float.
+type numberValue struct {
+	i                      int64
+	u                      uint64
+	f                      float64
+	isInt, isUint, isFloat bool
+}
+
 // convertNumber converts v to a number of kind k if it fits exactly.
 func convertNumber(v any, k reflect.Kind) (number, bool) {
 	var (
@@ -848,6 +932,12 @@ func convertNumber(v any, k reflect.Kind) (number, bool) {
 			return number{}, false
 		}
 	}
+	return numberValue{i: i, u: u, f: f, isInt: isInt, isUint: isUint, isFloat: isFloat}.fit(k)
+}
+
+// fit converts n to a number of kind k if it fits exactly.
+func (n numberValue) fit(k reflect.Kind) (number, bool) {
+	i, u, f, isInt, isUint, isFloat := n.i, n.u, n.f, n.isInt, n.isUint, n.isFloat
 	if isUint && u <= math.MaxInt64 {
 		i, isInt, isUint = int64(u), true, false
 	}

@@ -1,0 +1,99 @@
+package cookiesession
+
+// The codec's allocation diet: what a round trip allocates, and proof that
+// each shortcut taken to avoid an allocation gives the answer the general
+// path gives.
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+type allocUserID int64
+
+type allocName string
+
+// allocValues are values whose encodings cover every msgpack form a
+// scalar fast path could meet: each integer width and sign, both float
+// widths, strings of every length prefix, and the non-scalars next to them.
+var allocValues = []any{
+	0, 1, -1, -32, -33, 127, 128, 255, 256, 65535, 65536, -129, -32769,
+	math.MaxInt32, math.MinInt32, int64(math.MaxInt32) + 1, int64(math.MinInt32) - 1,
+	int64(math.MaxInt64), int64(math.MinInt64), uint64(math.MaxUint64), uint64(1 << 63),
+	float32(2.5), float32(1e30), 2.5, 3.0, -0.0, 1e300, math.NaN(), math.Inf(1), float64(1 << 53),
+	"", "a", strings.Repeat("x", 31), strings.Repeat("y", 32), strings.Repeat("z", 256),
+	strings.Repeat("w", 70000), allocName("named"),
+	[]byte("bin"), nil, true, false, []string{"a"}, map[string]int{"a": 1},
+	time.Unix(1700000000, 5).UTC(), allocUserID(7),
+}
+
+func allocCompare[T comparable](t *testing.T, raw []byte, v any) {
+	t.Helper()
+	e := entry{raw: raw}
+	got, gotOK := entryAs[T](&e)
+	want, wantOK := decodedAs[T](&entry{raw: raw})
+	same := got == want || got != got && want != want // NaN
+	if !same || gotOK != wantOK {
+		t.Errorf("%T as %T: entryAs = %v, %v; decoded = %v, %v", v, got, got, gotOK, want, wantOK)
+	}
+}
+
+// TestScalarAsMatchesDecoded: Get[T]'s allocation-free path for strings and
+// numbers answers exactly as decoding the value does, for every value and
+// every target type it handles.
+func TestScalarAsMatchesDecoded(t *testing.T) {
+	for _, v := range allocValues {
+		raw, err := encodeValue(v)
+		if err != nil {
+			t.Fatalf("encodeValue(%T): %v", v, err)
+		}
+		allocCompare[string](t, raw, v)
+		allocCompare[allocName](t, raw, v)
+		allocCompare[int](t, raw, v)
+		allocCompare[int8](t, raw, v)
+		allocCompare[int16](t, raw, v)
+		allocCompare[int32](t, raw, v)
+		allocCompare[int64](t, raw, v)
+		allocCompare[allocUserID](t, raw, v)
+		allocCompare[uint](t, raw, v)
+		allocCompare[uint8](t, raw, v)
+		allocCompare[uint16](t, raw, v)
+		allocCompare[uint32](t, raw, v)
+		allocCompare[uint64](t, raw, v)
+		allocCompare[float32](t, raw, v)
+		allocCompare[float64](t, raw, v)
+		allocCompare[bool](t, raw, v)
+	}
+}
+
+// TestGetScalarAllocs: reading a string or a number from a session opened
+// from a cookie allocates nothing, and the string read stays what was set
+// after the session changes and is sealed again.
+func TestGetScalarAllocs(t *testing.T) {
+	c, _ := newTestCodec(t, Config{})
+	s := c.New()
+	s.Set("csrf", "9f86d081884c7d659a2feaa0c55ad015")
+	s.Set("user_id", int64(1700000000))
+	s.Set("ratio", 0.25)
+	opened := mustRoundTrip(t, c, s)
+	var csrf string
+	allocs := testing.AllocsPerRun(100, func() {
+		var ok1, ok2, ok3 bool
+		csrf, ok1 = Get[string](opened, "csrf")
+		_, ok2 = Get[int64](opened, "user_id")
+		_, ok3 = Get[float64](opened, "ratio")
+		if !ok1 || !ok2 || !ok3 {
+			t.Fatal("a value is missing")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Get of a string and two numbers: %v allocations, want 0", allocs)
+	}
+	opened.Set("csrf", "another token of the same length!")
+	mustEncode(t, c, opened)
+	if csrf != "9f86d081884c7d659a2feaa0c55ad015" {
+		t.Errorf("a string read before Set and Encode became %q", csrf)
+	}
+}
