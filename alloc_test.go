@@ -5,6 +5,7 @@ package cookiesession
 // path gives.
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -95,5 +96,77 @@ func TestGetScalarAllocs(t *testing.T) {
 	mustEncode(t, c, opened)
 	if csrf != "9f86d081884c7d659a2feaa0c55ad015" {
 		t.Errorf("a string read before Set and Encode became %q", csrf)
+	}
+}
+
+// allocFillSmall is the benchmarks' SMALL session.
+func allocFillSmall(s *Session) {
+	s.Set("user_id", int64(42))
+	s.Set("name", "Alice")
+	s.Set("roles", []string{"admin", "editor"})
+	s.Set("csrf", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+	s.Set("sms_code", "493817")
+}
+
+// TestRoundTripAllocs: a small session's round trip (Decode, Get, Set,
+// Encode) allocates twice: the Session with everything it keeps, and the
+// cookie value.
+func TestRoundTripAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector empties sync.Pool at random")
+	}
+	c, _ := newTestCodec(t, Config{})
+	s := c.New()
+	allocFillSmall(s)
+	v := mustEncode(t, c, s)
+	decode := testing.AllocsPerRun(200, func() { mustDecode(t, c, v) })
+	trip := testing.AllocsPerRun(200, func() {
+		s := mustDecode(t, c, v)
+		if _, ok := Get[string](s, "csrf"); !ok {
+			t.Fatal("csrf missing")
+		}
+		s.Set("last_seen", int64(1700000000))
+		mustEncode(t, c, s)
+	})
+	if decode != 1 || trip != 2 {
+		t.Errorf("Decode: %v allocations, want 1; round trip: %v, want 2", decode, trip)
+	}
+}
+
+// TestArenaKeepsValues: values set into an opened session's spare room
+// (and past it) read back as set, in this request and after sealing,
+// without disturbing what was read before them.
+func TestArenaKeepsValues(t *testing.T) {
+	c, _ := newTestCodec(t, Config{})
+	s := c.New()
+	allocFillSmall(s)
+	opened := mustRoundTrip(t, c, s)
+	csrf, _ := Get[string](opened, "csrf")
+	name, _ := Get[string](opened, "name")
+	want := map[string]string{}
+	for i := range 40 { // well past roomBytes
+		k, v := fmt.Sprintf("k%02d", i), strings.Repeat(string(rune('a'+i%26)), i%7+1)
+		opened.Set(k, v)
+		opened.Set("name", v) // overwrites, leaving old encodings behind
+		want[k], want["name"] = v, v
+	}
+	if csrf != "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08" || name != "Alice" {
+		t.Fatalf("strings read before the Sets changed: %q, %q", csrf, name)
+	}
+	for _, sess := range []*Session{opened, mustRoundTrip(t, c, opened)} {
+		for k, v := range want {
+			if got, ok := Get[string](sess, k); !ok || got != v {
+				t.Errorf("%s = %q, %v; want %q", k, got, ok, v)
+			}
+		}
+		if roles, ok := Get[[]string](sess, "roles"); !ok || strings.Join(roles, ",") != "admin,editor" {
+			t.Errorf("roles = %v, %v", roles, ok)
+		}
+		if id, ok := Get[int64](sess, "user_id"); !ok || id != 42 {
+			t.Errorf("user_id = %v, %v", id, ok)
+		}
+		if code, ok := Get[string](sess, "sms_code"); !ok || code != "493817" {
+			t.Errorf("sms_code = %q, %v", code, ok)
+		}
 	}
 }

@@ -455,6 +455,17 @@ func envelopeHeadLen(b []byte) (int, error) {
 	return r.i, r.err
 }
 
+// dataEntries returns how many entries the data map of envelope b claims
+// to hold, unchecked, or 0 if b has no envelope head.
+func dataEntries(b []byte) int {
+	head, err := envelopeHeadLen(b)
+	if err != nil {
+		return 0
+	}
+	r := reader{b: b, i: head}
+	return r.length("data", 0x80)
+}
+
 // appendPayload appends the envelope of s sealed at now with the given
 // deadline. The field order is FORMAT.md's.
 func (c *Codec) appendPayload(b []byte, s *Session, now, deadline int64) []byte {
@@ -545,13 +556,17 @@ func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool
 	if err := r.checkDataKeys(n); err != nil {
 		return err
 	}
-	if n > 0 {
-		// Room for a couple of Sets without growing: a request that
-		// opens a session often adds a key before sealing it again.
-		st.entries = make([]entry, n, n+2)
+	switch {
+	case n > 0 && cap(st.entries) >= n+roomEntries: // open's storage
+		st.entries = st.entries[:n]
+	case n > 0:
+		st.entries = make([]entry, n, n+roomEntries)
+	default:
+		st.entries = nil
 	}
 	// plain is never written again (values are decoded from it, never in
-	// place), so it can back the keys directly instead of a copy.
+	// place, and Set writes only past its end: state.arena), so it can
+	// back the keys directly instead of a copy.
 	keys := unsafe.String(unsafe.SliceData(plain), len(plain))
 	for i := 0; i < n && r.err == nil; i++ {
 		k := r.str("key")

@@ -89,6 +89,12 @@ type state struct {
 	entries  []entry // sorted by key
 	flashes  []entry
 	modified bool
+	// arena is spare room after the plaintext a session was opened from,
+	// where Set places the encodings of values: append-only, so the bytes
+	// below its length, which entries and returned strings point into, are
+	// never written again. A state copied from another must not append to
+	// it while the other lives on.
+	arena []byte
 }
 
 // entry is one value in its msgpack form: what the cookie carries and what
@@ -391,7 +397,7 @@ func (s *Session) SetWithTTL(key string, value any, ttl time.Duration) {
 
 func (s *Session) set(key string, value any, deadline int64) {
 	s.load()
-	raw, err := encodeValue(value)
+	raw, err := encodeValueIn(&s.arena, value)
 	e := entry{key: key, raw: raw, err: err, deadline: deadline}
 	i, ok := s.index(key)
 	if ok {
@@ -644,7 +650,12 @@ var encoders = sync.Pool{New: func() any {
 	return e
 }}
 
-func encodeValue(v any) ([]byte, error) {
+func encodeValue(v any) ([]byte, error) { return encodeValueIn(nil, v) }
+
+// encodeValueIn is encodeValue placing the encoding in the spare capacity
+// of *arena when it fits there (arena may be nil), and in a new allocation
+// otherwise.
+func encodeValueIn(arena *[]byte, v any) ([]byte, error) {
 	e := encoders.Get().(*encoder)
 	defer encoders.Put(e)
 	e.buf.Reset()
@@ -657,7 +668,13 @@ func encodeValue(v any) ([]byte, error) {
 	if err := checkValue(e.buf.Bytes()); err != nil {
 		return nil, fmt.Errorf("%T encodes to msgpack that sessions do not carry: %w", v, err)
 	}
-	return bytes.Clone(e.buf.Bytes()), nil
+	b := e.buf.Bytes()
+	if arena == nil || cap(*arena)-len(*arena) < len(b) {
+		return bytes.Clone(b), nil
+	}
+	start := len(*arena)
+	*arena = append(*arena, b...)
+	return (*arena)[start:len(*arena):len(*arena)], nil
 }
 
 type decoder struct {
