@@ -7,6 +7,7 @@ package cookiesession
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -42,13 +43,20 @@ func allocCompare[T comparable](t *testing.T, raw []byte, v any) {
 }
 
 // TestScalarAsMatchesDecoded: Get[T]'s allocation-free path for strings and
-// numbers answers exactly as decoding the value does, for every value and
-// every target type it handles.
+// numbers, and the untyped Get's for strings, answer exactly as decoding the
+// value does, for every value and every target type they handle.
 func TestScalarAsMatchesDecoded(t *testing.T) {
 	for _, v := range allocValues {
 		raw, err := encodeValue(v)
 		if err != nil {
 			t.Fatalf("encodeValue(%T): %v", v, err)
+		}
+		// value's own shortcut for strings against msgpack's decoding,
+		// which decodedAs[string] then relies on.
+		got, gotErr := (&entry{raw: raw}).value()
+		want, wantErr := decodeAny(raw)
+		if !reflect.DeepEqual(got, want) && !(got != got && want != want) || (gotErr == nil) != (wantErr == nil) {
+			t.Errorf("%T: value = %#v, %v; decodeAny = %#v, %v", v, got, gotErr, want, wantErr)
 		}
 		allocCompare[string](t, raw, v)
 		allocCompare[allocName](t, raw, v)

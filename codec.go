@@ -490,10 +490,10 @@ func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error)
 // ErrInvalid, ErrExpired (or ErrRevoked, which wraps it), ErrUnknownKey,
 // ErrTooLarge, ErrClockSkew or (Config.RequireRevocationCheck)
 // ErrGuardUnavailable. Decode never panics, and its memory use is bounded: besides
-// scratch space of a few times the value's length, it keeps at most 88
+// scratch space of a few times the value's length, it keeps at most 64
 // bytes per byte of payload on a 64-bit machine (a one-byte flash becomes
 // an entry), and a compressed payload inflates to at most 64 KiB, so such a
-// cookie costs under 6.5 MiB to open. No entry is allocated before the
+// cookie costs under 5 MiB to open. No entry is allocated before the
 // data map's keys are checked.
 //
 // Decoding is strict: a value that differs in any byte from one that Encode
@@ -601,7 +601,7 @@ func (c *Codec) revoked(ctx context.Context, st *state) error {
 	if err := c.callVerify(view); err != nil {
 		return err
 	}
-	*st = view.state // keeps any values Verify decoded
+	*st = view.state // view shares st's entries: keep what its reads changed
 	return nil
 }
 

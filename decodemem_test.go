@@ -23,14 +23,14 @@ const (
 	// memPerPayloadByte is the most Decode keeps per byte of (inflated)
 	// payload: a one-byte flash becomes an entry of this many bytes (on a
 	// 64-bit machine; TestDecodeMemory_EntrySize keeps it honest).
-	memPerPayloadByte = 88
+	memPerPayloadByte = 64
 	// memOverhead is what opening costs besides the entries: inflating
 	// (as above), the plaintext and the session. Measured with the
 	// densest payload: 240 KB, 430 KB under -race.
 	memOverhead = 1 << 20
 	// memCeiling is the most any Decode allocates when the payload is
-	// compressed (it inflates to at most 64 KiB): 88 × 64 KiB, plus
-	// memOverhead: 6.5 MiB in all.
+	// compressed (it inflates to at most 64 KiB): 64 × 64 KiB, plus
+	// memOverhead: 5 MiB in all.
 	memCeiling = memPerPayloadByte*maxPayload + memOverhead
 )
 

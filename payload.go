@@ -551,7 +551,7 @@ func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool
 	n := r.length("data", 0x80)
 	// Nothing is allocated per entry until the entries are known to be
 	// acceptable: 32,747 copies of one key fit in 64 KiB of payload (a few
-	// hundred bytes compressed), and would cost 2.4 MiB of entries before
+	// hundred bytes compressed), and would cost 2 MiB of entries before
 	// the duplicate was noticed.
 	if err := r.checkDataKeys(n); err != nil {
 		return err

@@ -104,9 +104,7 @@ type entry struct {
 	key      string // for a flash, its category
 	raw      []byte // nil if the value set did not encode
 	err      error  // why it did not
-	val      any    // raw decoded, kept for scalars only (see value)
-	hasVal   bool
-	deadline int64 // Unix seconds after which the key is gone; 0 = none
+	deadline int64  // Unix seconds after which the key is gone; 0 = none
 }
 
 // load opens the request's session cookie on first touch: the first
@@ -613,26 +611,19 @@ func (s *Session) valueErr() error {
 	return nil
 }
 
-// value returns the entry decoded into the types the Session doc lists.
-// Scalars are decoded once and kept; slices and maps are decoded afresh on
-// each call, so no caller can change what another reads.
+// value returns the entry decoded into the types the Session doc lists,
+// afresh on each call, so no caller can change what another reads. Nothing
+// decoded is kept: an entry stays 64 bytes, which bounds what a cookie can
+// make Decode keep. A string aliases raw, as in scalarAs.
 func (e *entry) value() (any, error) {
-	if e.hasVal {
-		return e.val, nil
-	}
 	if e.raw == nil {
 		return nil, e.err
 	}
-	v, err := decodeAny(e.raw)
-	if err != nil {
-		return nil, err
+	var s string
+	if scalarAs(e.raw, reflect.TypeFor[string](), unsafe.Pointer(&s)) {
+		return s, nil
 	}
-	switch v.(type) {
-	case []byte, []any, map[string]any, map[any]any:
-	default:
-		e.val, e.hasVal = v, true
-	}
-	return v, nil
+	return decodeAny(e.raw)
 }
 
 // msgpack plumbing. Encoders and decoders are pooled; every decoder is given
