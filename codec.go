@@ -563,9 +563,6 @@ func (c *Codec) openInto(ctx context.Context, st *state, value string, expiredOK
 	}
 	plain = append(store.plain, plain...)
 	st.entries = store.entries
-	if err := checkPayload(plain); err != nil {
-		return nil, invalid("payload is not acceptable msgpack", err)
-	}
 	if err := c.parse(st, plain, c.unixNow(), legacy, expiredOK); err != nil {
 		return nil, err
 	}

@@ -87,6 +87,24 @@ func TestDecodeMemory_DuplicateKeysRefusedCheaply(t *testing.T) {
 	}
 }
 
+// TestDecodeMemory_BadFlashRefusedCheaply: a short cookie that inflates to
+// 65,400 flashes, the last of which is not acceptable msgpack, is refused
+// before any flash is allocated (4 MiB of entries otherwise).
+func TestDecodeMemory_BadFlashRefusedCheaply(t *testing.T) {
+	c, _ := newTestCodec(t, Config{})
+	const f = 65400
+	flashes := append(wfRepeat(f-1, 0xc0), 0xc1) // nil, ..., nil, the never-used code
+	v := atkSealRaw(t, c, memCompress(t, memEnvelope(c.unixNow(), 0, nil, f, flashes)))
+	if l := len(c.Name()) + 1 + len(v); l > 512 {
+		t.Fatalf("control: the cookie is %d bytes; the point is a short one", l)
+	}
+	s, err := c.Decode(v)
+	atkWantErr(t, "Decode", s, err, ErrInvalid)
+	if n := atkAllocs(func() { _, _ = c.Decode(v) }); n > memRefusedCeiling {
+		t.Errorf("refusing a %d-byte cookie allocated %d bytes, ceiling %d", len(v), n, memRefusedCeiling)
+	}
+}
+
 // TestDecodeMemory_DensestPayloadsOpenWithinBound: the payloads that cost
 // the most per byte and still open (65,400 nil flashes, a 323-byte cookie,
 // and a data map of the most distinct keys 64 KiB holds) open within

@@ -60,14 +60,11 @@ var (
 //   - the only extension type is -1, msgpack's timestamp, in its three legal
 //     sizes;
 //   - the never-used code 0xc1 does not appear.
-func checkValue(b []byte) error { return checkDepth(b, maxValueDepth) }
-
-// checkPayload is checkValue for a whole envelope: two more levels (the
-// envelope and its data map or flash list) hold the values.
-func checkPayload(b []byte) error { return checkDepth(b, maxValueDepth+2) }
-
-func checkDepth(b []byte, depth int) error {
-	n, err := skipValue(b, 0, depth, false)
+//
+// parse puts every value of an envelope through the same check as it
+// reads it, before anything decodes one.
+func checkValue(b []byte) error {
+	n, err := skipValue(b, 0, maxValueDepth, false)
 	if err != nil {
 		return err
 	}
@@ -285,8 +282,8 @@ func appendInt(b []byte, v int64) []byte {
 	return binary.BigEndian.AppendUint64(append(b, 0xd3), uint64(v))
 }
 
-// reader walks an envelope that checkValue has already accepted, so it only
-// has to check types, never lengths against the input.
+// reader walks msgpack from an untrusted source: every read checks its
+// type and its length against the bytes left, and the first failure sticks.
 type reader struct {
 	b   []byte
 	i   int
@@ -435,7 +432,7 @@ func (r *reader) value() []byte {
 	}
 	end, err := skipValue(r.b, r.i, maxValueDepth, false)
 	if err != nil {
-		r.fail("%v", err)
+		r.fail("%w", err)
 		return nil
 	}
 	return r.take(end - r.i)
@@ -504,9 +501,10 @@ func (c *Codec) appendPayload(b []byte, s *Session, now, deadline int64) []byte 
 	return b
 }
 
-// parse fills st from an envelope that checkPayload accepted, and enforces
-// every deadline in it at now, except, with expiredOK (DecodeExpired), the
-// session's own. legacy says the envelope was sealed with format v1's keys,
+// parse fills st from an envelope, which it checks completely: every field
+// by type and range, every value and flash by checkValue's rules (through
+// reader.value), nothing after the flashes. It enforces every deadline in
+// it at now, except, with expiredOK (DecodeExpired), the session's own. legacy says the envelope was sealed with format v1's keys,
 // so its version must be 1. Values keep pointing into plain.
 func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool) error {
 	want := int64(payloadVersion)
@@ -549,21 +547,24 @@ func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool
 	st.mode = expiryMode(mode)
 
 	n := r.length("data", 0x80)
-	// Nothing is allocated per entry until the entries are known to be
-	// acceptable: 32,747 copies of one key fit in 64 KiB of payload (a few
-	// hundred bytes compressed), and would cost 2 MiB of entries before
-	// the duplicate was noticed.
-	if err := r.checkDataKeys(n); err != nil {
-		return err
+	if r.err == nil && n > (len(r.b)-r.i)/2 { // each entry takes at least two bytes
+		r.fail("data map of %d entries in %d bytes", n, len(r.b)-r.i)
 	}
-	switch {
-	case n > 0 && cap(st.entries) >= n+roomEntries: // open's storage
-		st.entries = st.entries[:n]
-	case n > 0:
-		st.entries = make([]entry, n, n+roomEntries)
-	default:
-		st.entries = nil
+	if r.err != nil {
+		return invalid("malformed envelope", r.err)
 	}
+	if n > 0 && cap(st.entries) < n+roomEntries {
+		// Beyond the few entries open's storage holds, nothing is
+		// allocated per entry until the entries are known to be
+		// acceptable: 32,747 copies of one key fit in 64 KiB of payload
+		// (a few hundred bytes compressed), and would cost 2 MiB of
+		// entries before the duplicate was noticed.
+		if err := r.checkDataKeys(n); err != nil {
+			return err
+		}
+		st.entries = make([]entry, 0, n+roomEntries)
+	}
+	st.entries = st.entries[:n]
 	// plain is never written again (values are decoded from it, never in
 	// place, and Set writes only past its end: state.arena), so it can
 	// back the keys directly instead of a copy.
@@ -571,8 +572,15 @@ func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool
 	for i := 0; i < n && r.err == nil; i++ {
 		k := r.str("key")
 		raw := r.value()
+		if r.err != nil {
+			break
+		}
 		start := r.i - len(raw) - len(k)
-		st.entries[i] = entry{key: keys[start : start+len(k)], raw: raw}
+		key := keys[start : start+len(k)]
+		if i > 0 && key <= st.entries[i-1].key {
+			return invalid("data keys are not in strictly increasing order", nil)
+		}
+		st.entries[i] = entry{key: key, raw: raw}
 	}
 	m := r.length("TTLs", 0x80)
 	var prev []byte
@@ -600,6 +608,14 @@ func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool
 	f := r.length("flashes", 0x90)
 	if f > len(r.b)-r.i { // each flash takes at least one byte
 		r.fail("%d flashes in %d bytes", f, len(r.b)-r.i)
+	}
+	if r.err == nil && f > 0 {
+		// Checked before they are allocated, like the data entries.
+		probe := r
+		for i := 0; i < f && probe.err == nil; i++ {
+			probe.value()
+		}
+		r.err = probe.err
 	}
 	if r.err == nil && f > 0 {
 		st.flashes = make([]entry, f) // one allocation, not append's growth
@@ -631,12 +647,9 @@ func (c *Codec) expiredError(st *state) error {
 }
 
 // checkDataKeys walks the n entries of the data map that starts at r.i,
-// without moving r or allocating, and reports whether they fit in the bytes
-// left and their keys are strings in strictly increasing byte order.
+// without moving r or allocating, and reports whether they are well formed
+// and their keys are strings in strictly increasing byte order.
 func (r *reader) checkDataKeys(n int) error {
-	if r.err == nil && n > (len(r.b)-r.i)/2 { // each entry takes at least two bytes
-		r.fail("data map of %d entries in %d bytes", n, len(r.b)-r.i)
-	}
 	probe := *r
 	var prev []byte
 	for i := 0; i < n && probe.err == nil; i++ {
