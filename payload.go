@@ -239,7 +239,10 @@ func appendMapLen(b []byte, n int) []byte {
 }
 
 func appendString(b []byte, s string) []byte {
-	n := len(s)
+	return append(appendStringHeader(b, len(s)), s...)
+}
+
+func appendStringHeader(b []byte, n int) []byte {
 	switch {
 	case n < 32:
 		b = append(b, 0xa0|byte(n))
@@ -250,11 +253,19 @@ func appendString(b []byte, s string) []byte {
 	default:
 		b = append(b, 0xdb, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 	}
-	return append(b, s...)
+	return b
 }
 
 func appendBin8(b []byte, p []byte) []byte {
 	return append(append(b, 0xc4, byte(len(p))), p...)
+}
+
+// appendUint writes an unsigned integer in the shortest form.
+func appendUint(b []byte, v uint64) []byte {
+	if v > math.MaxInt64 {
+		return binary.BigEndian.AppendUint64(append(b, 0xcf), v)
+	}
+	return appendInt(b, int64(v))
 }
 
 // appendInt writes a non-negative or negative integer in the shortest form.

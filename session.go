@@ -645,8 +645,17 @@ func encodeValue(v any) ([]byte, error) { return encodeValueIn(nil, v) }
 
 // encodeValueIn is encodeValue placing the encoding in the spare capacity
 // of *arena when it fits there (arena may be nil), and in a new allocation
-// otherwise.
+// otherwise. Scalars skip the msgpack encoder (see appendScalar).
 func encodeValueIn(arena *[]byte, v any) ([]byte, error) {
+	var tmp [9]byte
+	if head, body, ok := appendScalar(tmp[:0], v); ok {
+		return place(arena, head, body), nil
+	}
+	return encodeMsgpack(arena, v)
+}
+
+// encodeMsgpack is encodeValueIn through the msgpack encoder.
+func encodeMsgpack(arena *[]byte, v any) ([]byte, error) {
 	e := encoders.Get().(*encoder)
 	defer encoders.Put(e)
 	e.buf.Reset()
@@ -659,13 +668,63 @@ func encodeValueIn(arena *[]byte, v any) ([]byte, error) {
 	if err := checkValue(e.buf.Bytes()); err != nil {
 		return nil, fmt.Errorf("%T encodes to msgpack that sessions do not carry: %w", v, err)
 	}
-	b := e.buf.Bytes()
-	if arena == nil || cap(*arena)-len(*arena) < len(b) {
-		return bytes.Clone(b), nil
+	return place(arena, e.buf.Bytes(), ""), nil
+}
+
+// place returns head followed by body, in the spare capacity of *arena if
+// they fit there (arena may be nil), else in a new slice of their length.
+func place(arena *[]byte, head []byte, body string) []byte {
+	n := len(head) + len(body)
+	if arena == nil || cap(*arena)-len(*arena) < n {
+		return append(append(make([]byte, 0, n), head...), body...)
 	}
 	start := len(*arena)
-	*arena = append(*arena, b...)
-	return (*arena)[start:len(*arena):len(*arena)], nil
+	*arena = append(append(*arena, head...), body...)
+	return (*arena)[start:len(*arena):len(*arena)]
+}
+
+// appendScalar encodes v without the msgpack encoder if it is nil, a bool,
+// a string or of a Go integer or float type: it appends the encoding to b,
+// but for a string only its header, the string itself being body. The bytes
+// are the encoder's (TestAppendScalarMatchesEncoder), in at most 9 bytes
+// besides body.
+func appendScalar(b []byte, v any) (head []byte, body string, ok bool) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, 0xc0), "", true
+	case bool:
+		if x {
+			return append(b, 0xc3), "", true
+		}
+		return append(b, 0xc2), "", true
+	case string:
+		return appendStringHeader(b, len(x)), x, true
+	case int:
+		return appendInt(b, int64(x)), "", true
+	case int8:
+		return appendInt(b, int64(x)), "", true
+	case int16:
+		return appendInt(b, int64(x)), "", true
+	case int32:
+		return appendInt(b, int64(x)), "", true
+	case int64:
+		return appendInt(b, x), "", true
+	case uint:
+		return appendUint(b, uint64(x)), "", true
+	case uint8:
+		return appendInt(b, int64(x)), "", true
+	case uint16:
+		return appendInt(b, int64(x)), "", true
+	case uint32:
+		return appendInt(b, int64(x)), "", true
+	case uint64:
+		return appendUint(b, x), "", true
+	case float32:
+		return binary.BigEndian.AppendUint32(append(b, 0xca), math.Float32bits(x)), "", true
+	case float64:
+		return binary.BigEndian.AppendUint64(append(b, 0xcb), math.Float64bits(x)), "", true
+	}
+	return b, "", false
 }
 
 type decoder struct {
