@@ -493,8 +493,9 @@ func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error)
 // scratch space of a few times the value's length, it keeps at most 64
 // bytes per byte of payload on a 64-bit machine (a one-byte flash becomes
 // an entry), and a compressed payload inflates to at most 64 KiB, so such a
-// cookie costs under 5 MiB to open. No entry is allocated before the
-// data map's keys are checked.
+// cookie costs under 5 MiB to open. Beyond the 16 entries a small
+// session's block holds, no entry is allocated before the data map's keys
+// (or the flashes) are checked.
 //
 // Decoding is strict: a value that differs in any byte from one that Encode
 // produced does not open.
