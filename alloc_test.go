@@ -185,8 +185,8 @@ func TestArenaKeepsValues(t *testing.T) {
 func TestAppendScalarMatchesEncoder(t *testing.T) {
 	values := []any{nil, true, false, "", strings.Repeat("s", 65535), strings.Repeat("t", 65536),
 		float32(0), float32(-1.5), float32(math.Inf(-1)), float32(math.NaN()), 0.0, math.Copysign(0, -1), math.MaxFloat64, math.NaN(),
-		uint(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxInt64), uint64(math.MaxInt64) + 1, uint32(math.MaxUint32), uint16(math.MaxUint16), uint8(math.MaxUint8),
-		int8(math.MinInt8), int8(math.MaxInt8), int16(math.MinInt16), int16(math.MaxInt16), int32(math.MinInt32), int32(math.MaxInt32), int(math.MinInt64), int(math.MaxInt64)}
+		uint(math.MaxUint), uint64(math.MaxUint64), uint64(math.MaxInt64), uint64(math.MaxInt64) + 1, uint32(math.MaxUint32), uint16(math.MaxUint16), uint8(math.MaxUint8),
+		int8(math.MinInt8), int8(math.MaxInt8), int16(math.MinInt16), int16(math.MaxInt16), int32(math.MinInt32), int32(math.MaxInt32), int(math.MinInt), int(math.MaxInt)}
 	for _, n := range []int64{0, 127, 128, 255, 256, 65535, 65536, math.MaxUint32, math.MaxUint32 + 1, -1, -32, -33, -128, -129, -32768, -32769, math.MinInt32, math.MinInt32 - 1} {
 		values = append(values, n, int(n), uint64(max(n, 0)))
 	}

@@ -558,7 +558,8 @@ func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool
 	st.mode = expiryMode(mode)
 
 	n := r.length("data", 0x80)
-	if r.err == nil && n > (len(r.b)-r.i)/2 { // each entry takes at least two bytes
+	// A map32 length can be negative as an int on a 32-bit machine.
+	if r.err == nil && (n < 0 || n > (len(r.b)-r.i)/2) { // each entry takes at least two bytes
 		r.fail("data map of %d entries in %d bytes", n, len(r.b)-r.i)
 	}
 	if r.err != nil {
