@@ -201,7 +201,8 @@ func skipBytes(b []byte, i, n int) (int, error) {
 }
 
 // readLen reads a big-endian length of size bytes at b[i]. It returns -1 when
-// b is too short.
+// b is too short, or the length does not fit in an int (a 32-bit length
+// on a 32-bit machine), which no payload of at most 64 KiB could hold.
 func readLen(b []byte, i, size int) (int, int) {
 	if size > len(b)-i {
 		return -1, 0
@@ -211,9 +212,12 @@ func readLen(b []byte, i, size int) (int, int) {
 		return i + 1, int(b[i])
 	case 2:
 		return i + 2, int(binary.BigEndian.Uint16(b[i:]))
-	default:
-		return i + 4, int(binary.BigEndian.Uint32(b[i:]))
 	}
+	n := int(binary.BigEndian.Uint32(b[i:]))
+	if n < 0 {
+		return -1, 0
+	}
+	return i + 4, n
 }
 
 // Appenders for the envelope, always in the shortest form.
@@ -558,8 +562,7 @@ func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool
 	st.mode = expiryMode(mode)
 
 	n := r.length("data", 0x80)
-	// A map32 length can be negative as an int on a 32-bit machine.
-	if r.err == nil && (n < 0 || n > (len(r.b)-r.i)/2) { // each entry takes at least two bytes
+	if r.err == nil && n > (len(r.b)-r.i)/2 { // each entry takes at least two bytes
 		r.fail("data map of %d entries in %d bytes", n, len(r.b)-r.i)
 	}
 	if r.err != nil {
