@@ -501,11 +501,12 @@ func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error)
 // ErrInvalid, ErrExpired (or ErrRevoked, which wraps it), ErrUnknownKey,
 // ErrTooLarge, ErrClockSkew or (Config.RequireRevocationCheck)
 // ErrGuardUnavailable. Decode never panics, and its memory use is bounded: besides
-// scratch space of a few times the value's length, it keeps at most 88
+// scratch space of a few times the value's length, it keeps at most 64
 // bytes per byte of payload on a 64-bit machine (a one-byte flash becomes
 // an entry), and a compressed payload inflates to at most 64 KiB, so such a
-// cookie costs under 6.5 MiB to open. No entry is allocated before the
-// data map's keys are checked.
+// cookie costs under 5 MiB to open. Beyond the 16 entries a small
+// session's block holds, no entry is allocated before the data map's keys
+// (or the flashes) are checked.
 //
 // Decoding is strict: a value that differs in any byte from one that Encode
 // produced does not open.
@@ -513,17 +514,26 @@ func (c *Codec) Decode(value string) (*Session, error) {
 	if value == "" {
 		return c.New(), nil
 	}
-	s := &Session{c: c, hadCookie: true} // Commit deletes it if s ends up empty
-	if err := c.open(context.Background(), &s.state, value, false); err != nil {
+	s, err := c.openInto(context.Background(), nil, value, false)
+	if err != nil {
 		return nil, err
 	}
+	s.hadCookie = true // Commit deletes it if s ends up empty
 	return s, nil
 }
 
 // open fills st from value. With expiredOK a session past its deadline opens
 // too (DecodeExpired): every other check still applies. ctx bounds the
 // Guard's revocation check.
-func (c *Codec) open(ctx context.Context, st *state, value string, expiredOK bool) (err error) {
+func (c *Codec) open(ctx context.Context, st *state, value string, expiredOK bool) error {
+	_, err := c.openInto(ctx, st, value, expiredOK)
+	return err
+}
+
+// openInto is open, except that with a nil st it opens value into a new
+// Session, allocated with the storage it keeps (see newStorage), and
+// returns it.
+func (c *Codec) openInto(ctx context.Context, st *state, value string, expiredOK bool) (s *Session, err error) {
 	defer func() {
 		// Defence in depth: the payload was checked before any decoder saw
 		// it, but a panic must never escape to the caller.
@@ -532,11 +542,11 @@ func (c *Codec) open(ctx context.Context, st *state, value string, expiredOK boo
 		}
 	}()
 	if c.cookiesFor(len(value)) == 0 {
-		return &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("cookie is %d bytes, limit %d", len(c.name)+1+len(value), c.capacity())}
+		return nil, &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("cookie is %d bytes, limit %d", len(c.name)+1+len(value), c.capacity())}
 	}
 	id, sealed, ok := strings.Cut(value, ".")
 	if !ok || !validKeyID(id) {
-		return invalid("no key ID", nil)
+		return nil, invalid("no key ID", nil)
 	}
 	defer func() {
 		if se, ok := err.(*sessionError); ok {
@@ -545,7 +555,7 @@ func (c *Codec) open(ctx context.Context, st *state, value string, expiredOK boo
 	}()
 	k := c.keys.load().lookup(id)
 	if k == nil {
-		return &sessionError{kind: ErrUnknownKey, reason: fmt.Sprintf("key %q is not in the keyring", id)}
+		return nil, &sessionError{kind: ErrUnknownKey, reason: fmt.Sprintf("key %q is not in the keyring", id)}
 	}
 	bp := c.getBuf()
 	defer c.bufs.Put(bp)
@@ -555,20 +565,31 @@ func (c *Codec) open(ctx context.Context, st *state, value string, expiredOK boo
 	}
 	plain, legacy, err := unseal(k, c.namePipe, sealed, bp, v1)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if plain, err = inflate(plain, legacy); err != nil {
-		return err
+		return nil, err
 	}
-	if err := checkPayload(plain); err != nil {
-		return invalid("payload is not acceptable msgpack", err)
+	// The session keeps the plaintext (its keys and values point into
+	// it), so it moves from scratch space to the session's storage.
+	store := newStorage(st == nil, dataEntries(plain)+roomEntries, len(plain)+roomBytes)
+	if st == nil {
+		s = store.s
+		s.c = c
+		st = &s.state
 	}
+	plain = append(store.plain, plain...)
+	st.entries = store.entries
 	if err := c.parse(st, plain, c.unixNow(), legacy, expiredOK); err != nil {
-		return err
+		return nil, err
 	}
 	st.keyID = id
 	st.legacy = legacy
-	return c.revoked(ctx, st)
+	st.arena = plain[len(plain):]
+	if err := c.revoked(ctx, st); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // decoderPanicked is the error for a panic recovered while opening a
@@ -594,7 +615,7 @@ func (c *Codec) revoked(ctx context.Context, st *state) error {
 	if err := c.callVerify(view); err != nil {
 		return err
 	}
-	*st = view.state // keeps any values Verify decoded
+	*st = view.state // view shares st's entries: keep what its reads changed
 	return nil
 }
 
@@ -664,8 +685,8 @@ func (c *Codec) seal(k *sealKey, payload []byte, now int64, bp *[]byte) (string,
 
 // unseal verifies and decrypts the securecookie part of a value with k's
 // keys or, if their MAC fails and v1 is not nil, with v1's (then legacy is
-// true). The plaintext it returns is freshly allocated: the session keeps
-// it.
+// true). The plaintext it returns lies in *bp, scratch space: whatever is
+// kept must be copied out.
 func unseal(k *sealKey, namePipe []byte, value string, bp *[]byte, v1 *sealKey) (plain []byte, legacy bool, err error) {
 	// Scratch: the value, its decoding (mid), and the decoding of mid's
 	// inner part, each shorter than the one before.
@@ -711,8 +732,8 @@ func unseal(k *sealKey, namePipe []byte, value string, bp *[]byte, v1 *sealKey) 
 	if len(ivct) <= aesBlock {
 		return nil, false, invalid("ciphertext too short", nil)
 	}
-	plain = make([]byte, len(ivct)-aesBlock)
-	xorCTR(k.block, ivct[:aesBlock], plain, ivct[aesBlock:], scratch)
+	plain = ivct[aesBlock:]
+	xorCTR(k.block, ivct[:aesBlock], plain, plain, scratch) // in place
 	return plain, legacy, nil
 }
 

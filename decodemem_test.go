@@ -23,14 +23,14 @@ const (
 	// memPerPayloadByte is the most Decode keeps per byte of (inflated)
 	// payload: a one-byte flash becomes an entry of this many bytes (on a
 	// 64-bit machine; TestDecodeMemory_EntrySize keeps it honest).
-	memPerPayloadByte = 88
+	memPerPayloadByte = 64
 	// memOverhead is what opening costs besides the entries: inflating
 	// (as above), the plaintext and the session. Measured with the
 	// densest payload: 240 KB, 430 KB under -race.
 	memOverhead = 1 << 20
 	// memCeiling is the most any Decode allocates when the payload is
-	// compressed (it inflates to at most 64 KiB): 88 × 64 KiB, plus
-	// memOverhead: 6.5 MiB in all.
+	// compressed (it inflates to at most 64 KiB): 64 × 64 KiB, plus
+	// memOverhead: 5 MiB in all.
 	memCeiling = memPerPayloadByte*maxPayload + memOverhead
 )
 
@@ -82,6 +82,24 @@ func TestDecodeMemory_DuplicateKeysRefusedCheaply(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "order") {
 		t.Errorf("Decode: %v; want a refusal for the key order", err)
 	}
+	if n := atkAllocs(func() { _, _ = c.Decode(v) }); n > memRefusedCeiling {
+		t.Errorf("refusing a %d-byte cookie allocated %d bytes, ceiling %d", len(v), n, memRefusedCeiling)
+	}
+}
+
+// TestDecodeMemory_BadFlashRefusedCheaply: a short cookie that inflates to
+// 65,400 flashes, the last of which is not acceptable msgpack, is refused
+// before any flash is allocated (4 MiB of entries otherwise).
+func TestDecodeMemory_BadFlashRefusedCheaply(t *testing.T) {
+	c, _ := newTestCodec(t, Config{})
+	const f = 65400
+	flashes := append(wfRepeat(f-1, 0xc0), 0xc1) // nil, ..., nil, the never-used code
+	v := atkSealRaw(t, c, memCompress(t, memEnvelope(c.unixNow(), 0, nil, f, flashes)))
+	if l := len(c.Name()) + 1 + len(v); l > 512 {
+		t.Fatalf("control: the cookie is %d bytes; the point is a short one", l)
+	}
+	s, err := c.Decode(v)
+	atkWantErr(t, "Decode", s, err, ErrInvalid)
 	if n := atkAllocs(func() { _, _ = c.Decode(v) }); n > memRefusedCeiling {
 		t.Errorf("refusing a %d-byte cookie allocated %d bytes, ceiling %d", len(v), n, memRefusedCeiling)
 	}

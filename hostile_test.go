@@ -495,11 +495,16 @@ func TestCheckValueRefusesHostile(t *testing.T) {
 	if err := checkValue(wfNested(33)); !errors.Is(err, errTooDeep) {
 		t.Errorf("33 nested arrays: %v, want errTooDeep", err)
 	}
-	if err := checkPayload(wfWithValue(wfNested(32))); err != nil {
+	c := wfCodec(t, "session", Config{})
+	if err := c.parse(&state{}, wfWithValue(wfNested(32)), wfNow, false, false); err != nil {
 		t.Errorf("envelope with a 32-deep value: %v", err)
 	}
-	if err := checkPayload(wfWithValue(wfNested(33))); !errors.Is(err, errTooDeep) {
+	if err := c.parse(&state{}, wfWithValue(wfNested(33)), wfNow, false, false); !errors.Is(err, errTooDeep) {
 		t.Errorf("envelope with a 33-deep value: %v, want errTooDeep", err)
+	}
+	flash := wfWith(map[int][]byte{wfFlashes: wfCat([]byte{0x91}, wfNested(33))})
+	if err := c.parse(&state{}, flash, wfNow, false, false); !errors.Is(err, errTooDeep) {
+		t.Errorf("envelope with a 33-deep flash: %v, want errTooDeep", err)
 	}
 	for _, key := range [][]byte{{0x90}, {0x80}, {0xc4, 0}, {0xc5, 0, 0}, {0xc6, 0, 0, 0, 0}, {0xd6, 0xff, 0, 0, 0, 0}, {0xd7, 0xff, 0, 0, 0, 0, 0, 0, 0, 0}, append([]byte{0xc7, 12, 0xff}, make([]byte, 12)...), {0xdc, 0, 0}, {0xdd, 0, 0, 0, 0}, {0xde, 0, 0}, {0xdf, 0, 0, 0, 0}} {
 		m := wfCat([]byte{0x81}, key, []byte{0xc0})

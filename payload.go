@@ -60,14 +60,11 @@ var (
 //   - the only extension type is -1, msgpack's timestamp, in its three legal
 //     sizes;
 //   - the never-used code 0xc1 does not appear.
-func checkValue(b []byte) error { return checkDepth(b, maxValueDepth) }
-
-// checkPayload is checkValue for a whole envelope: two more levels (the
-// envelope and its data map or flash list) hold the values.
-func checkPayload(b []byte) error { return checkDepth(b, maxValueDepth+2) }
-
-func checkDepth(b []byte, depth int) error {
-	n, err := skipValue(b, 0, depth, false)
+//
+// parse puts every value of an envelope through the same check as it
+// reads it, before anything decodes one.
+func checkValue(b []byte) error {
+	n, err := skipValue(b, 0, maxValueDepth, false)
 	if err != nil {
 		return err
 	}
@@ -204,7 +201,8 @@ func skipBytes(b []byte, i, n int) (int, error) {
 }
 
 // readLen reads a big-endian length of size bytes at b[i]. It returns -1 when
-// b is too short.
+// b is too short, or the length does not fit in an int (a 32-bit length
+// on a 32-bit machine), which no payload of at most 64 KiB could hold.
 func readLen(b []byte, i, size int) (int, int) {
 	if size > len(b)-i {
 		return -1, 0
@@ -214,9 +212,12 @@ func readLen(b []byte, i, size int) (int, int) {
 		return i + 1, int(b[i])
 	case 2:
 		return i + 2, int(binary.BigEndian.Uint16(b[i:]))
-	default:
-		return i + 4, int(binary.BigEndian.Uint32(b[i:]))
 	}
+	n := int(binary.BigEndian.Uint32(b[i:]))
+	if n < 0 {
+		return -1, 0
+	}
+	return i + 4, n
 }
 
 // Appenders for the envelope, always in the shortest form.
@@ -242,7 +243,10 @@ func appendMapLen(b []byte, n int) []byte {
 }
 
 func appendString(b []byte, s string) []byte {
-	n := len(s)
+	return append(appendStringHeader(b, len(s)), s...)
+}
+
+func appendStringHeader(b []byte, n int) []byte {
 	switch {
 	case n < 32:
 		b = append(b, 0xa0|byte(n))
@@ -253,11 +257,19 @@ func appendString(b []byte, s string) []byte {
 	default:
 		b = append(b, 0xdb, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 	}
-	return append(b, s...)
+	return b
 }
 
 func appendBin8(b []byte, p []byte) []byte {
 	return append(append(b, 0xc4, byte(len(p))), p...)
+}
+
+// appendUint writes an unsigned integer in the shortest form.
+func appendUint(b []byte, v uint64) []byte {
+	if v > math.MaxInt64 {
+		return binary.BigEndian.AppendUint64(append(b, 0xcf), v)
+	}
+	return appendInt(b, int64(v))
 }
 
 // appendInt writes a non-negative or negative integer in the shortest form.
@@ -285,8 +297,8 @@ func appendInt(b []byte, v int64) []byte {
 	return binary.BigEndian.AppendUint64(append(b, 0xd3), uint64(v))
 }
 
-// reader walks an envelope that checkValue has already accepted, so it only
-// has to check types, never lengths against the input.
+// reader walks msgpack from an untrusted source: every read checks its
+// type and its length against the bytes left, and the first failure sticks.
 type reader struct {
 	b   []byte
 	i   int
@@ -435,7 +447,7 @@ func (r *reader) value() []byte {
 	}
 	end, err := skipValue(r.b, r.i, maxValueDepth, false)
 	if err != nil {
-		r.fail("%v", err)
+		r.fail("%w", err)
 		return nil
 	}
 	return r.take(end - r.i)
@@ -453,6 +465,17 @@ func envelopeHeadLen(b []byte) (int, error) {
 		r.int("envelope field")
 	}
 	return r.i, r.err
+}
+
+// dataEntries returns how many entries the data map of envelope b claims
+// to hold, unchecked, or 0 if b has no envelope head.
+func dataEntries(b []byte) int {
+	head, err := envelopeHeadLen(b)
+	if err != nil {
+		return 0
+	}
+	r := reader{b: b, i: head}
+	return r.length("data", 0x80)
 }
 
 // appendPayload appends the envelope of s sealed at now with the given
@@ -493,9 +516,10 @@ func (c *Codec) appendPayload(b []byte, s *Session, now, deadline int64) []byte 
 	return b
 }
 
-// parse fills st from an envelope that checkPayload accepted, and enforces
-// every deadline in it at now, except, with expiredOK (DecodeExpired), the
-// session's own. legacy says the envelope was sealed with format v1's keys,
+// parse fills st from an envelope, which it checks completely: every field
+// by type and range, every value and flash by checkValue's rules (through
+// reader.value), nothing after the flashes. It enforces every deadline in
+// it at now, except, with expiredOK (DecodeExpired), the session's own. legacy says the envelope was sealed with format v1's keys,
 // so its version must be 1. Values keep pointing into plain.
 func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool) error {
 	want := int64(payloadVersion)
@@ -538,26 +562,40 @@ func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool
 	st.mode = expiryMode(mode)
 
 	n := r.length("data", 0x80)
-	// Nothing is allocated per entry until the entries are known to be
-	// acceptable: 32,747 copies of one key fit in 64 KiB of payload (a few
-	// hundred bytes compressed), and would cost 2.4 MiB of entries before
-	// the duplicate was noticed.
-	if err := r.checkDataKeys(n); err != nil {
-		return err
+	if r.err == nil && n > (len(r.b)-r.i)/2 { // each entry takes at least two bytes
+		r.fail("data map of %d entries in %d bytes", n, len(r.b)-r.i)
 	}
-	if n > 0 {
-		// Room for a couple of Sets without growing: a request that
-		// opens a session often adds a key before sealing it again.
-		st.entries = make([]entry, n, n+2)
+	if r.err != nil {
+		return invalid("malformed envelope", r.err)
 	}
+	if n > 0 && cap(st.entries) < n+roomEntries {
+		// Beyond the few entries open's storage holds, nothing is
+		// allocated per entry until the entries are known to be
+		// acceptable: 32,747 copies of one key fit in 64 KiB of payload
+		// (a few hundred bytes compressed), and would cost 2 MiB of
+		// entries before the duplicate was noticed.
+		if err := r.checkDataKeys(n); err != nil {
+			return err
+		}
+		st.entries = make([]entry, 0, n+roomEntries)
+	}
+	st.entries = st.entries[:n]
 	// plain is never written again (values are decoded from it, never in
-	// place), so it can back the keys directly instead of a copy.
+	// place, and Set writes only past its end: state.arena), so it can
+	// back the keys directly instead of a copy.
 	keys := unsafe.String(unsafe.SliceData(plain), len(plain))
 	for i := 0; i < n && r.err == nil; i++ {
 		k := r.str("key")
 		raw := r.value()
+		if r.err != nil {
+			break
+		}
 		start := r.i - len(raw) - len(k)
-		st.entries[i] = entry{key: keys[start : start+len(k)], raw: raw}
+		key := keys[start : start+len(k)]
+		if i > 0 && key <= st.entries[i-1].key {
+			return invalid("data keys are not in strictly increasing order", nil)
+		}
+		st.entries[i] = entry{key: key, raw: raw}
 	}
 	m := r.length("TTLs", 0x80)
 	var prev []byte
@@ -585,6 +623,14 @@ func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool
 	f := r.length("flashes", 0x90)
 	if f > len(r.b)-r.i { // each flash takes at least one byte
 		r.fail("%d flashes in %d bytes", f, len(r.b)-r.i)
+	}
+	if r.err == nil && f > 0 {
+		// Checked before they are allocated, like the data entries.
+		probe := r
+		for i := 0; i < f && probe.err == nil; i++ {
+			probe.value()
+		}
+		r.err = probe.err
 	}
 	if r.err == nil && f > 0 {
 		st.flashes = make([]entry, f) // one allocation, not append's growth
@@ -622,12 +668,9 @@ func (c *Codec) expiredError(st *state) error {
 }
 
 // checkDataKeys walks the n entries of the data map that starts at r.i,
-// without moving r or allocating, and reports whether they fit in the bytes
-// left and their keys are strings in strictly increasing byte order.
+// without moving r or allocating, and reports whether they are well formed
+// and their keys are strings in strictly increasing byte order.
 func (r *reader) checkDataKeys(n int) error {
-	if r.err == nil && n > (len(r.b)-r.i)/2 { // each entry takes at least two bytes
-		r.fail("data map of %d entries in %d bytes", n, len(r.b)-r.i)
-	}
 	probe := *r
 	var prev []byte
 	for i := 0; i < n && probe.err == nil; i++ {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -88,6 +89,12 @@ type state struct {
 	entries  []entry // sorted by key
 	flashes  []entry
 	modified bool
+	// arena is spare room after the plaintext a session was opened from,
+	// where Set places the encodings of values: append-only, so the bytes
+	// below its length, which entries and returned strings point into, are
+	// never written again. A state copied from another must not append to
+	// it while the other lives on.
+	arena []byte
 }
 
 // entry is one value in its msgpack form: what the cookie carries and what
@@ -97,9 +104,7 @@ type entry struct {
 	key      string // for a flash, its category
 	raw      []byte // nil if the value set did not encode
 	err      error  // why it did not
-	val      any    // raw decoded, kept for scalars only (see value)
-	hasVal   bool
-	deadline int64 // Unix seconds after which the key is gone; 0 = none
+	deadline int64  // Unix seconds after which the key is gone; 0 = none
 }
 
 // load opens the request's session cookie on first touch: the first
@@ -229,6 +234,18 @@ func entryAs[T any](e *entry) (T, bool) {
 	if e.raw == nil {
 		return out, false
 	}
+	if scalarAs(e.raw, reflect.TypeFor[T](), unsafe.Pointer(&out)) {
+		return out, true
+	}
+	return decodedAs[T](e)
+}
+
+// decodedAs is entryAs through the value's decoded form.
+func decodedAs[T any](e *entry) (T, bool) {
+	var out T
+	if e.raw == nil {
+		return out, false
+	}
 	t := reflect.TypeFor[T]()
 	k := t.Kind()
 	if !isNormalType(t) && !isNumberKind(k) {
@@ -259,6 +276,68 @@ func entryAs[T any](e *entry) (T, bool) {
 		return out, ok
 	}
 	return out, false
+}
+
+// scalarAs stores in *p, of type t, the string or number that raw encodes
+// when t is string or a number kind the value fits exactly, and reports
+// whether it did. It allocates nothing: a string aliases raw, which is never
+// written once it holds an encoding (it comes from encodeValue or points
+// into a plaintext that parse reads only). Any other case is left to
+// decodedAs, which gives the same answer for it (TestScalarAsMatchesDecoded).
+func scalarAs(raw []byte, t reflect.Type, p unsafe.Pointer) bool {
+	if len(raw) == 0 {
+		return false
+	}
+	r := reader{b: raw}
+	switch k := t.Kind(); {
+	case t == reflect.TypeFor[string]():
+		if c := raw[0]; c&0xe0 != 0xa0 && (c < 0xd9 || c > 0xdb) {
+			return false
+		}
+		b := r.str("value")
+		if r.err != nil || r.i != len(raw) {
+			return false
+		}
+		*(*string)(p) = unsafe.String(unsafe.SliceData(b), len(b))
+		return true
+	case isNumberKind(k):
+		v, ok := rawNumber(&r)
+		if !ok || r.i != len(raw) {
+			return false
+		}
+		n, ok := v.fit(k)
+		if ok {
+			n.store(p, k)
+		}
+		return ok
+	}
+	return false
+}
+
+// rawNumber reads an integer or float from r, as decodeNormal would decode
+// it, without boxing it.
+func rawNumber(r *reader) (numberValue, bool) {
+	switch c := r.b[r.i]; {
+	case c == 0xca && len(r.b)-r.i >= 5:
+		bits := binary.BigEndian.Uint32(r.b[r.i+1:])
+		r.i += 5
+		return numberValue{f: float64(math.Float32frombits(bits)), isFloat: true}, true
+	case c == 0xcb && len(r.b)-r.i >= 9:
+		bits := binary.BigEndian.Uint64(r.b[r.i+1:])
+		r.i += 9
+		return numberValue{f: math.Float64frombits(bits), isFloat: true}, true
+	case c == 0xcf && len(r.b)-r.i >= 9:
+		u := binary.BigEndian.Uint64(r.b[r.i+1:])
+		r.i += 9
+		if u > math.MaxInt64 {
+			return numberValue{u: u, isUint: true}, true
+		}
+		return numberValue{i: int64(u), isInt: true}, true
+	case c <= 0x7f || c >= 0xe0 || c >= 0xcc && c <= 0xd3:
+		i := r.int("value")
+		return numberValue{i: i, isInt: true}, r.err == nil
+	}
+	return numberValue{}, false
 }
 
 // isNormalType reports whether t is an interface or one of the types the
@@ -319,7 +398,7 @@ func (s *Session) SetWithTTL(key string, value any, ttl time.Duration) {
 
 func (s *Session) set(key string, value any, deadline int64) {
 	s.load()
-	raw, err := encodeValue(value)
+	raw, err := encodeValueIn(&s.arena, value)
 	e := entry{key: key, raw: raw, err: err, deadline: deadline}
 	i, ok := s.index(key)
 	if ok {
@@ -537,26 +616,19 @@ func (s *Session) valueErr() error {
 	return nil
 }
 
-// value returns the entry decoded into the types the Session doc lists.
-// Scalars are decoded once and kept; slices and maps are decoded afresh on
-// each call, so no caller can change what another reads.
+// value returns the entry decoded into the types the Session doc lists,
+// afresh on each call, so no caller can change what another reads. Nothing
+// decoded is kept: an entry stays 64 bytes, which bounds what a cookie can
+// make Decode keep. A string aliases raw, as in scalarAs.
 func (e *entry) value() (any, error) {
-	if e.hasVal {
-		return e.val, nil
-	}
 	if e.raw == nil {
 		return nil, e.err
 	}
-	v, err := decodeAny(e.raw)
-	if err != nil {
-		return nil, err
+	var s string
+	if scalarAs(e.raw, reflect.TypeFor[string](), unsafe.Pointer(&s)) {
+		return s, nil
 	}
-	switch v.(type) {
-	case []byte, []any, map[string]any, map[any]any:
-	default:
-		e.val, e.hasVal = v, true
-	}
-	return v, nil
+	return decodeAny(e.raw)
 }
 
 // msgpack plumbing. Encoders and decoders are pooled; every decoder is given
@@ -574,7 +646,21 @@ var encoders = sync.Pool{New: func() any {
 	return e
 }}
 
-func encodeValue(v any) ([]byte, error) {
+func encodeValue(v any) ([]byte, error) { return encodeValueIn(nil, v) }
+
+// encodeValueIn is encodeValue placing the encoding in the spare capacity
+// of *arena when it fits there (arena may be nil), and in a new allocation
+// otherwise. Scalars skip the msgpack encoder (see appendScalar).
+func encodeValueIn(arena *[]byte, v any) ([]byte, error) {
+	var tmp [9]byte
+	if head, body, ok := appendScalar(tmp[:0], v); ok {
+		return place(arena, head, body), nil
+	}
+	return encodeMsgpack(arena, v)
+}
+
+// encodeMsgpack is encodeValueIn through the msgpack encoder.
+func encodeMsgpack(arena *[]byte, v any) ([]byte, error) {
 	e := encoders.Get().(*encoder)
 	defer encoders.Put(e)
 	e.buf.Reset()
@@ -587,7 +673,63 @@ func encodeValue(v any) ([]byte, error) {
 	if err := checkValue(e.buf.Bytes()); err != nil {
 		return nil, fmt.Errorf("%T encodes to msgpack that sessions do not carry: %w", v, err)
 	}
-	return bytes.Clone(e.buf.Bytes()), nil
+	return place(arena, e.buf.Bytes(), ""), nil
+}
+
+// place returns head followed by body, in the spare capacity of *arena if
+// they fit there (arena may be nil), else in a new slice of their length.
+func place(arena *[]byte, head []byte, body string) []byte {
+	n := len(head) + len(body)
+	if arena == nil || cap(*arena)-len(*arena) < n {
+		return append(append(make([]byte, 0, n), head...), body...)
+	}
+	start := len(*arena)
+	*arena = append(append(*arena, head...), body...)
+	return (*arena)[start:len(*arena):len(*arena)]
+}
+
+// appendScalar encodes v without the msgpack encoder if it is nil, a bool,
+// a string or of a Go integer or float type: it appends the encoding to b,
+// but for a string only its header, the string itself being body. The bytes
+// are the encoder's (TestAppendScalarMatchesEncoder), in at most 9 bytes
+// besides body.
+func appendScalar(b []byte, v any) (head []byte, body string, ok bool) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, 0xc0), "", true
+	case bool:
+		if x {
+			return append(b, 0xc3), "", true
+		}
+		return append(b, 0xc2), "", true
+	case string:
+		return appendStringHeader(b, len(x)), x, true
+	case int:
+		return appendInt(b, int64(x)), "", true
+	case int8:
+		return appendInt(b, int64(x)), "", true
+	case int16:
+		return appendInt(b, int64(x)), "", true
+	case int32:
+		return appendInt(b, int64(x)), "", true
+	case int64:
+		return appendInt(b, x), "", true
+	case uint:
+		return appendUint(b, uint64(x)), "", true
+	case uint8:
+		return appendInt(b, int64(x)), "", true
+	case uint16:
+		return appendInt(b, int64(x)), "", true
+	case uint32:
+		return appendInt(b, int64(x)), "", true
+	case uint64:
+		return appendUint(b, x), "", true
+	case float32:
+		return binary.BigEndian.AppendUint32(append(b, 0xca), math.Float32bits(x)), "", true
+	case float64:
+		return binary.BigEndian.AppendUint64(append(b, 0xcb), math.Float64bits(x)), "", true
+	}
+	return b, "", false
 }
 
 type decoder struct {
@@ -803,6 +945,15 @@ func kindBits(k reflect.Kind) uint {
 	return 64
 }
 
+// numberValue is a number as read from a value: a signed integer, an
+// unsigned one above math.MaxInt64, or a float.
+type numberValue struct {
+	i                      int64
+	u                      uint64
+	f                      float64
+	isInt, isUint, isFloat bool
+}
+
 // convertNumber converts v to a number of kind k if it fits exactly.
 func convertNumber(v any, k reflect.Kind) (number, bool) {
 	var (
@@ -853,6 +1004,12 @@ func convertNumber(v any, k reflect.Kind) (number, bool) {
 			return number{}, false
 		}
 	}
+	return numberValue{i: i, u: u, f: f, isInt: isInt, isUint: isUint, isFloat: isFloat}.fit(k)
+}
+
+// fit converts n to a number of kind k if it fits exactly.
+func (n numberValue) fit(k reflect.Kind) (number, bool) {
+	i, u, f, isInt, isUint, isFloat := n.i, n.u, n.f, n.isInt, n.isUint, n.isFloat
 	if isUint && u <= math.MaxInt64 {
 		i, isInt, isUint = int64(u), true, false
 	}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package cookiesession
+
+const raceEnabled = false
