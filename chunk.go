@@ -139,6 +139,9 @@ func (c *Codec) fits(l chunkLayout, i int, value string) bool {
 // survives a shrink or a flush. A session opened from a cookie of the old
 // default name (see Config.Name) also gets deletions for those cookies.
 func (c *Codec) Cookies(s *Session) ([]*http.Cookie, error) {
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
 	if s == nil {
 		return nil, errors.New("cookiesession: Cookies of a nil *Session")
 	}

@@ -280,7 +280,9 @@ type Config struct {
 
 // A Codec seals sessions into cookie values and opens them again. It is
 // safe for concurrent use by multiple goroutines. NewCodec makes one; the
-// zero Codec has no keys and is not usable.
+// zero Codec has no keys and is not usable: its methods return an error
+// saying so, and New, Load and Middleware, which have no error to return,
+// panic with that message.
 type Codec struct {
 	name      string
 	namePipe  []byte // name + "|": the start of every MAC input
@@ -430,6 +432,7 @@ func (c *Codec) Name() string { return c.name }
 
 // New returns a new, empty session. Its ID is drawn when first needed.
 func (c *Codec) New() *Session {
+	c.mustBeUsable("New")
 	return &Session{c: c, state: state{created: c.unixNow()}}
 }
 
@@ -446,6 +449,9 @@ func (c *Codec) unixNow() int64 { return c.now().Unix() }
 // its key (see Session.Err). With MaxCookies > 1 the value may be longer
 // than one cookie: send it with Codec.Cookies, which splits it.
 func (c *Codec) Encode(s *Session) (string, error) {
+	if err := c.usable(); err != nil {
+		return "", err
+	}
 	if s == nil {
 		return "", errors.New("cookiesession: Encode of a nil *Session")
 	}
@@ -511,6 +517,9 @@ func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error)
 // Decoding is strict: a value that differs in any byte from one that Encode
 // produced does not open.
 func (c *Codec) Decode(value string) (*Session, error) {
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
 	if value == "" {
 		return c.New(), nil
 	}
@@ -877,4 +886,23 @@ func largestValues(s *Session) string {
 	}
 	b.WriteString(" B of msgpack")
 	return b.String()
+}
+
+// errZeroCodec is what a Codec that NewCodec did not make answers with.
+var errZeroCodec = errors.New("cookiesession: zero or nil Codec: make one with NewCodec")
+
+// usable reports errZeroCodec for a nil or zero Codec, which has no keys.
+func (c *Codec) usable() error {
+	if c == nil || c.keys == nil {
+		return errZeroCodec
+	}
+	return nil
+}
+
+// mustBeUsable panics with a clear message where a zero Codec is a wiring
+// mistake that no error return can carry (New, Load, Middleware).
+func (c *Codec) mustBeUsable(method string) {
+	if c.usable() != nil {
+		panic("cookiesession: Codec." + method + " of a zero or nil Codec: make one with NewCodec")
+	}
 }

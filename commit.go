@@ -63,6 +63,7 @@ func (ch CommitHeaders) apply(h http.Header, room *headerRoom) {
 // After the handler, Codec.Commit (or Codec.CommitResponse) says what the
 // response must carry.
 func (c *Codec) Load(ctx context.Context, cookieHeader ...string) *Session {
+	c.mustBeUsable("Load")
 	s := &Session{}
 	c.initSession(s, ctx, cookieHeader)
 	return s
@@ -104,6 +105,9 @@ func (c *Codec) initSession(s *Session, ctx context.Context, cookieHeader []stri
 // second call without new changes returns no cookies. Commit is safe to
 // call while other goroutines use s.
 func (c *Codec) Commit(s *Session, status int) (CommitHeaders, error) {
+	if err := c.usable(); err != nil {
+		return CommitHeaders{}, err
+	}
 	return c.commit(s, status, nil)
 }
 

@@ -83,6 +83,9 @@ func isTokenByte(c byte) bool {
 // cookies themselves: serverless functions, frameworks without net/http
 // middleware.
 func (c *Codec) Cookie(s *Session) (*http.Cookie, error) {
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
 	if s == nil {
 		return nil, errors.New("cookiesession: Cookie of a nil *Session")
 	}

@@ -19,6 +19,9 @@ import (
 // command's open -allow-expired. Never use it to serve a request: the
 // session is over, and sealing it again would bring it back to life.
 func (c *Codec) DecodeExpired(value string) (*Session, error) {
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
 	if value == "" {
 		return c.New(), nil
 	}

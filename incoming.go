@@ -126,6 +126,7 @@ func (b *budget) charge(size int) error {
 func (c *Codec) openSet(ctx context.Context, cs *cookieSet, st *state) (bool, error) {
 	b := c.newBudget()
 	var first, keep error
+	revoked := 0
 search:
 	for _, rest := range []bool{false, true} {
 		for j, sc := range cs.list {
@@ -142,7 +143,10 @@ search:
 			case first == nil:
 				first = err
 			}
-			if errors.Is(err, errBudget) || revocationUnchecked(err) {
+			if errors.Is(err, ErrRevoked) {
+				revoked++
+			}
+			if errors.Is(err, errBudget) || revocationUnchecked(err) || revoked == maxRevokedTries {
 				break search
 			}
 		}
@@ -162,6 +166,12 @@ search:
 func keepsCookie(err error) bool {
 	return errors.Is(err, ErrClockSkew) || revocationUnchecked(err)
 }
+
+// maxRevokedTries bounds how many genuine cookies one request may have
+// refused as revoked (Config.Verify, Config.Guard) before the search ends:
+// each costs a Verify call and a Guard round trip, and a client holding
+// many old genuine cookies could otherwise send them all at once.
+const maxRevokedTries = 2
 
 // errNoMore is openFirst's answer when a set has no combination left.
 var errNoMore = errors.New("no further combination")
@@ -345,6 +355,9 @@ func (c *Codec) DecodeCookies(cookies []*http.Cookie) (*Session, error) {
 }
 
 func (c *Codec) decodeCookies(cookies []*http.Cookie, expiredOK bool) (*Session, error) {
+	if err := c.usable(); err != nil {
+		return nil, err
+	}
 	s := c.New()
 	var st state
 	in := c.read(context.Background(), nil, cookies, expiredOK, &st)

@@ -48,6 +48,7 @@ import (
 // Flush: a logout still goes out. Nor is one the Guard could not check
 // (ErrGuardUnavailable, with Config.RequireRevocationCheck) deleted.
 func (c *Codec) Middleware(next http.Handler) http.Handler {
+	c.mustBeUsable("Middleware")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &sessionWriter{ResponseWriter: w}
 		c.initSession(&sw.s, r.Context(), r.Header["Cookie"])
