@@ -815,18 +815,23 @@ func decodeNormal(d *msgpack.Decoder) (any, error) {
 // decodeNormalMap decodes a map into map[string]any if all its keys are
 // strings, and into map[any]any otherwise.
 func decodeNormalMap(d *msgpack.Decoder) (any, error) {
+	return decodeMapWith(d, decodeNormal)
+}
+
+// decodeMapWith is decodeNormalMap with elem decoding each key and value.
+func decodeMapWith(d *msgpack.Decoder, elem func(*msgpack.Decoder) (any, error)) (any, error) {
 	n, err := d.DecodeMapLen()
-	if err != nil {
+	if err != nil || n < 0 {
 		return nil, err
 	}
 	m := make(map[string]any, n)
 	var other map[any]any // once a key is not a string
 	for range n {
-		k, err := decodeNormal(d)
+		k, err := elem(d)
 		if err != nil {
 			return nil, err
 		}
-		v, err := decodeNormal(d)
+		v, err := elem(d)
 		if err != nil {
 			return nil, err
 		}
@@ -854,38 +859,7 @@ func decodeInto(raw []byte, dst any) error {
 }
 
 func decodeMap(d *msgpack.Decoder) (any, error) {
-	n, err := d.DecodeMapLen()
-	if err != nil || n < 0 {
-		return nil, err
-	}
-	m := make(map[string]any, n)
-	var other map[any]any // once a key is not a string
-	for i := 0; i < n; i++ {
-		k, err := d.DecodeInterface()
-		if err != nil {
-			return nil, err
-		}
-		v, err := d.DecodeInterface()
-		if err != nil {
-			return nil, err
-		}
-		ks, isString := k.(string)
-		if isString && other == nil {
-			m[ks] = v
-			continue
-		}
-		if other == nil {
-			other = make(map[any]any, n)
-			for mk, mv := range m {
-				other[mk] = mv
-			}
-		}
-		other[k] = v // checkValue admits only hashable keys
-	}
-	if other != nil {
-		return other, nil
-	}
-	return m, nil
+	return decodeMapWith(d, (*msgpack.Decoder).DecodeInterface)
 }
 
 func isNumberKind(k reflect.Kind) bool {
