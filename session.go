@@ -858,6 +858,9 @@ func decodeInto(raw []byte, dst any) error {
 	return withDecoder(raw, func(d *msgpack.Decoder) error { return d.Decode(dst) })
 }
 
+// decodeMap is the map decoder of Get[T]'s decoder, so that a map inside
+// an interface decodes as it does for Get: map[string]any when every key
+// is a string.
 func decodeMap(d *msgpack.Decoder) (any, error) {
 	return decodeMapWith(d, (*msgpack.Decoder).DecodeInterface)
 }
