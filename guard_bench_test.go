@@ -50,7 +50,7 @@ func BenchmarkGuard(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			cookie := "session=" + benchCookie(b, c, fillSmall)
+			cookie := c.Name() + "=" + benchCookie(b, c, fillSmall)
 			h := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				s := FromContext(r.Context())
 				if _, ok := Get[string](s, "csrf"); !ok {

@@ -173,6 +173,9 @@ func (c *Codec) guardRevoked(ctx context.Context, st *state) error {
 // cookie it could not check (Config.RequireRevocationCheck), and not, say,
 // a Config.Verify rejection whose cause mentions ErrGuardUnavailable.
 func revocationUnchecked(err error) bool {
+	if err == nil {
+		return false // the common case, without errors.As's allocation
+	}
 	var se *sessionError
 	return errors.As(err, &se) && se.kind == ErrGuardUnavailable
 }
