@@ -58,7 +58,7 @@ func ExampleCodec_CSRF() {
 }
 
 // Typed flash messages in named categories.
-func ExampleFlashesAs() {
+func ExampleFlashes() {
 	key, _ := cookiesession.GenerateKey("k1")
 	keys, _ := cookiesession.NewKeyring(key)
 	codec, _ := cookiesession.NewCodec(cookiesession.Config{Keys: keys})
@@ -70,7 +70,7 @@ func ExampleFlashesAs() {
 	value, _ := codec.Encode(s)
 
 	s, _ = codec.Decode(value) // the next request
-	for _, f := range cookiesession.FlashesAs[Flash](s) {
+	for _, f := range cookiesession.Flashes[Flash](s) {
 		fmt.Printf("%s: %s\n", f.Level, f.Text)
 	}
 	fmt.Println(s.FlashesFrom("errors"))

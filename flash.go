@@ -37,13 +37,16 @@ func (s *Session) Flashes() []any { return takeFlashes[any](s, "") }
 // removes them from the session.
 func (s *Session) FlashesFrom(category string) []any { return takeFlashes[any](s, category) }
 
-// FlashesAs returns the flash messages of the default category that convert
-// to T, as Get[T] converts values, and removes them from the session. Flash
-// messages that do not convert to T stay, for Flashes or another FlashesAs.
-func FlashesAs[T any](s *Session) []T { return takeFlashes[T](s, "") }
+// Flashes returns the flash messages of the default category that convert
+// to T, as Get[T] converts values, and removes them from the session: the
+// typed form of Session.Flashes, as Get[T] is of Session.Get. Flash
+// messages that do not convert to T stay, for Session.Flashes or another
+// Flashes.
+func Flashes[T any](s *Session) []T { return takeFlashes[T](s, "") }
 
-// FlashesFromAs is FlashesAs for the flash messages of category.
-func FlashesFromAs[T any](s *Session, category string) []T { return takeFlashes[T](s, category) }
+// FlashesFrom is Flashes for the flash messages of category: the typed
+// form of Session.FlashesFrom.
+func FlashesFrom[T any](s *Session, category string) []T { return takeFlashes[T](s, category) }
 
 // FlashCategories returns the categories that hold flash messages, sorted,
 // so "" (the default category) comes first when it holds any. It takes

@@ -104,7 +104,7 @@ func TestFlashWireForm(t *testing.T) {
 	}
 }
 
-func TestFlashesAs(t *testing.T) {
+func TestFlashesTyped(t *testing.T) {
 	c, _ := newTestCodec(t, Config{})
 	for _, roundTrip := range []bool{false, true} {
 		s := c.New()
@@ -117,21 +117,21 @@ func TestFlashesAs(t *testing.T) {
 			s = mustRoundTrip(t, c, s)
 		}
 		want := []Flash{{"info", "Saved"}, {"warn", "Check your email"}}
-		if got := FlashesAs[Flash](s); !reflect.DeepEqual(got, want) {
-			t.Errorf("round trip %v: FlashesAs[Flash] = %#v, want %#v", roundTrip, got, want)
+		if got := Flashes[Flash](s); !reflect.DeepEqual(got, want) {
+			t.Errorf("round trip %v: Flashes[Flash] = %#v, want %#v", roundTrip, got, want)
 		}
 		// The string does not convert to Flash: it stays, for Flashes.
 		if got := s.Flashes(); !reflect.DeepEqual(got, []any{"a plain string"}) {
-			t.Errorf("round trip %v: Flashes after FlashesAs = %#v", roundTrip, got)
+			t.Errorf("round trip %v: Flashes after Flashes = %#v", roundTrip, got)
 		}
-		if got := FlashesFromAs[Flash](s, "errors"); !reflect.DeepEqual(got, []Flash{{"error", "Wrong code"}}) {
-			t.Errorf("round trip %v: FlashesFromAs[Flash](errors) = %#v", roundTrip, got)
+		if got := FlashesFrom[Flash](s, "errors"); !reflect.DeepEqual(got, []Flash{{"error", "Wrong code"}}) {
+			t.Errorf("round trip %v: FlashesFrom[Flash](errors) = %#v", roundTrip, got)
 		}
-		if got := FlashesFromAs[uint8](s, "counts"); got != nil {
-			t.Errorf("round trip %v: FlashesFromAs[uint8] of 300 = %#v, want nothing", roundTrip, got)
+		if got := FlashesFrom[uint8](s, "counts"); got != nil {
+			t.Errorf("round trip %v: FlashesFrom[uint8] of 300 = %#v, want nothing", roundTrip, got)
 		}
-		if got := FlashesFromAs[int](s, "counts"); !reflect.DeepEqual(got, []int{300}) {
-			t.Errorf("round trip %v: FlashesFromAs[int] = %#v", roundTrip, got)
+		if got := FlashesFrom[int](s, "counts"); !reflect.DeepEqual(got, []int{300}) {
+			t.Errorf("round trip %v: FlashesFrom[int] = %#v", roundTrip, got)
 		}
 		if s.flashes != nil {
 			t.Errorf("round trip %v: flashes left: %d", roundTrip, len(s.flashes))

@@ -179,7 +179,7 @@ func TestSeam_ConcurrentSessionUse(t *testing.T) {
 					t.Errorf("Get[int](%s) = %v, %v", key, got, ok)
 				}
 				s.AddFlashTo("c", i)
-				_ = FlashesFromAs[int](s, "c")
+				_ = FlashesFrom[int](s, "c")
 				_ = s.CSRFToken()
 				if _, err := TakeOnce[string](context.Background(), s, "code"); err == nil {
 					taken.Add(1)
@@ -729,7 +729,7 @@ func TestSeam_ZeroValuesClearErrors(t *testing.T) {
 	}
 }
 
-// FlashesAs + categories + Flashes, across a round trip: each reader takes
+// Flashes + categories + Flashes, across a round trip: each reader takes
 // only what is its own (its category, its type) and leaves the rest, in
 // order, for the next.
 func TestSeam_FlashReaders(t *testing.T) {
@@ -743,14 +743,14 @@ func TestSeam_FlashReaders(t *testing.T) {
 	s.AddFlash(int8(7))
 	s = mustRoundTrip(t, c, s)
 
-	if got := FlashesAs[int](s); len(got) != 1 || got[0] != 7 {
-		t.Errorf("FlashesAs[int] = %v", got)
+	if got := Flashes[int](s); len(got) != 1 || got[0] != 7 {
+		t.Errorf("Flashes[int] = %v", got)
 	}
-	if got := FlashesFromAs[note](s, "error"); len(got) != 1 || got[0].Text != "bad password" {
-		t.Errorf("FlashesFromAs[note](error) = %v", got)
+	if got := FlashesFrom[note](s, "error"); len(got) != 1 || got[0].Text != "bad password" {
+		t.Errorf("FlashesFrom[note](error) = %v", got)
 	}
-	if got := FlashesAs[note](s); len(got) != 1 || got[0].Text != "saved" {
-		t.Errorf("FlashesAs[note] = %v", got)
+	if got := Flashes[note](s); len(got) != 1 || got[0].Text != "saved" {
+		t.Errorf("Flashes[note] = %v", got)
 	}
 	got := s.Flashes()
 	if len(got) != 2 || got[0] != "plain" {
@@ -765,7 +765,7 @@ func TestSeam_FlashReaders(t *testing.T) {
 }
 
 // The Get[T] doc's warning holds: a struct T takes a slice value of
-// fitting elements, so FlashesAs[struct] also takes such flashes.
+// fitting elements, so Flashes[struct] also takes such flashes.
 func TestSeam_GetStructFromArray(t *testing.T) {
 	type pair struct{ A, B string }
 	c, _ := newTestCodec(t, Config{})

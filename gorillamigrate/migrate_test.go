@@ -571,7 +571,7 @@ func TestMigrateFlashCategories(t *testing.T) {
 	if f := s.FlashesFrom("info"); !reflect.DeepEqual(f, []any{"saved"}) {
 		t.Errorf("info flashes = %#v", f)
 	}
-	errs := cookiesession.FlashesFromAs[Flash](s, "errors") // the struct only; the string stays
+	errs := cookiesession.FlashesFrom[Flash](s, "errors") // the struct only; the string stays
 	if !reflect.DeepEqual(errs, []Flash{{Level: "error", Text: "locked"}}) {
 		t.Errorf("typed errors flashes = %#v", errs)
 	}

@@ -80,7 +80,7 @@ func sessionFlashes(c *cookiesession.Codec, s *cookiesession.Session) (map[strin
 	values, types := map[string][]any{}, map[string][]string{}
 	scratch := c.New()
 	for _, cat := range s.FlashCategories() {
-		for _, raw := range cookiesession.FlashesFromAs[msgpack.RawMessage](s, cat) {
+		for _, raw := range cookiesession.FlashesFrom[msgpack.RawMessage](s, cat) {
 			if len(raw) == 0 {
 				raw = []byte{0xc0} // msgpack decodes nil into a RawMessage as nothing
 			}
