@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cookiesession/cookiesession"
 	"github.com/cookiesession/cookiesession/adapters/fiber"
+	"github.com/cookiesession/cookiesession/internal/adaptertest"
 	"github.com/gofiber/fiber/v3"
 	"github.com/valyala/fasthttp"
 )
@@ -14,7 +14,7 @@ func ok(c fiber.Ctx) error { return c.SendString("ok") }
 
 // BenchmarkBare is the fiber handler with no session middleware.
 func BenchmarkBare(b *testing.B) {
-	_, cookie := benchCodec(b)
+	_, cookie := adaptertest.Codec(b)
 	app := fiber.New()
 	app.Get("/", ok)
 	benchFiber(b, app, cookie, false)
@@ -23,7 +23,7 @@ func BenchmarkBare(b *testing.B) {
 // BenchmarkUntouched adds the session middleware; the handler never
 // touches the session.
 func BenchmarkUntouched(b *testing.B) {
-	codec, cookie := benchCodec(b)
+	codec, cookie := adaptertest.Codec(b)
 	app := fiber.New()
 	app.Use(fibersession.New(fibersession.Config{Codec: codec}))
 	app.Get("/", ok)
@@ -33,11 +33,11 @@ func BenchmarkUntouched(b *testing.B) {
 // BenchmarkRoundTrip: the handler reads the session and changes it; the
 // middleware opens and reseals the cookie.
 func BenchmarkRoundTrip(b *testing.B) {
-	codec, cookie := benchCodec(b)
+	codec, cookie := adaptertest.Codec(b)
 	app := fiber.New()
 	app.Use(fibersession.New(fibersession.Config{Codec: codec}))
 	app.Get("/", func(c fiber.Ctx) error {
-		if !roundTrip(fibersession.Session(c, codec)) {
+		if !adaptertest.RoundTrip(fibersession.Session(c, codec)) {
 			return fiber.ErrInternalServerError
 		}
 		return ok(c)
@@ -73,43 +73,4 @@ func benchFiber(b *testing.B, app *fiber.App, cookie string, wantCookie bool) {
 	if got := strings.Contains(ctx.Response.Header.String(), "Set-Cookie: "); got != wantCookie {
 		b.Fatalf("Set-Cookie present: %v, want %v", got, wantCookie)
 	}
-}
-
-// benchCodec returns a codec and the Cookie header of a SMALL session as in
-// the benchmarks module: user_id, name, roles, a 64-digit csrf token and an
-// SMS code.
-func benchCodec(b *testing.B) (*cookiesession.Codec, string) {
-	b.Helper()
-	k, err := cookiesession.GenerateKey("k1")
-	if err != nil {
-		b.Fatal(err)
-	}
-	keys, err := cookiesession.NewKeyring(k)
-	if err != nil {
-		b.Fatal(err)
-	}
-	codec, err := cookiesession.NewCodec(cookiesession.Config{Keys: keys})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := codec.New()
-	s.Set("user_id", int64(42))
-	s.Set("name", "Alice")
-	s.Set("roles", []string{"admin", "editor"})
-	s.Set("csrf", strings.Repeat("0123456789abcdef", 4))
-	s.Set("sms_code", "493817")
-	v, err := codec.Encode(s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return codec, codec.Name() + "=" + v
-}
-
-// roundTrip is the session work of one request: open the cookie, read a
-// key, set one (sealed when the response commits). It reports whether the
-// read found the value the cookie carries.
-func roundTrip(s *cookiesession.Session) bool {
-	ok := cookiesession.GetOr(s, "user_id", int64(0)) == 42
-	s.Set("visits", int64(1))
-	return ok
 }
