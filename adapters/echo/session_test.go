@@ -8,13 +8,14 @@ import (
 
 	"github.com/cookiesession/cookiesession"
 	"github.com/cookiesession/cookiesession/adapters/echo"
+	"github.com/cookiesession/cookiesession/internal/adaptertest"
 	"github.com/labstack/echo/v4"
 )
 
 // TestTwoCodecs: two codecs' middleware in one chain; each handler call
 // lands in its own codec's cookie.
 func TestTwoCodecs(t *testing.T) {
-	auth, prefs := newCodec(t, "auth"), newCodec(t, "prefs")
+	auth, prefs := adaptertest.NewCodec(t, cookiesession.Config{Name: "auth"}), adaptertest.NewCodec(t, cookiesession.Config{Name: "prefs"})
 	e := echo.New()
 	e.Use(echosession.Middleware(auth), echosession.Middleware(prefs))
 	e.GET("/", func(c echo.Context) error {
@@ -24,13 +25,13 @@ func TestTwoCodecs(t *testing.T) {
 	})
 	rec := httptest.NewRecorder()
 	e.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	checkTwoCodecs(t, rec.Result().Cookies(), auth, prefs)
+	adaptertest.CheckTwoCodecs(t, rec.Result().Cookies(), auth, prefs)
 }
 
 // TestErrorReturnedOnce: the middleware hands a handler's error to echo's
 // error handler, and echo does not answer it a second time.
 func TestErrorReturnedOnce(t *testing.T) {
-	codec := newCodec(t, "session")
+	codec := adaptertest.NewCodec(t, cookiesession.Config{Name: "session"})
 	e := echo.New()
 	calls := 0
 	e.HTTPErrorHandler = func(err error, c echo.Context) {
@@ -58,51 +59,10 @@ func TestErrorReturnedOnce(t *testing.T) {
 	}
 }
 
-func newCodec(t *testing.T, name string) *cookiesession.Codec {
-	t.Helper()
-	k, err := cookiesession.GenerateKey("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := cookiesession.NewKeyring(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cookiesession.NewCodec(cookiesession.Config{Name: name, Keys: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// checkTwoCodecs checks that auth's cookie holds only the user and prefs's
-// only the theme.
-func checkTwoCodecs(t *testing.T, cookies []*http.Cookie, auth, prefs *cookiesession.Codec) {
-	t.Helper()
-	for _, tc := range []struct {
-		codec     *cookiesession.Codec
-		has, lack string
-	}{{auth, "user", "theme"}, {prefs, "theme", "user"}} {
-		var mine []*http.Cookie
-		for _, ck := range cookies {
-			if ck.Name == tc.codec.Name() {
-				mine = append(mine, ck)
-			}
-		}
-		s, err := tc.codec.DecodeCookies(mine)
-		if err != nil {
-			t.Fatalf("%s: %v (cookies %v)", tc.codec.Name(), err, cookies)
-		}
-		if !s.Has(tc.has) || s.Has(tc.lack) {
-			t.Errorf("%s cookie: has %s %v, has %s %v", tc.codec.Name(), tc.has, s.Has(tc.has), tc.lack, s.Has(tc.lack))
-		}
-	}
-}
-
 // TestHijack: a handler that takes over the connection finds the session's
 // Set-Cookie in the header map, to send on its own response.
 func TestHijack(t *testing.T) {
-	codec := newCodec(t, "session")
+	codec := adaptertest.NewCodec(t, cookiesession.Config{Name: "session"})
 	e := echo.New()
 	e.Use(echosession.Middleware(codec))
 	e.GET("/", func(c echo.Context) error {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -13,24 +12,9 @@ import (
 
 	"github.com/cookiesession/cookiesession"
 	"github.com/cookiesession/cookiesession/adapters/fiber"
+	"github.com/cookiesession/cookiesession/internal/adaptertest"
 	"github.com/gofiber/fiber/v3"
 )
-
-func newCodec(t *testing.T, cfg cookiesession.Config) *cookiesession.Codec {
-	t.Helper()
-	k, err := cookiesession.GenerateKey("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Keys, err = cookiesession.NewKeyring(k); err != nil {
-		t.Fatal(err)
-	}
-	c, err := cookiesession.NewCodec(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // storeChannel is a route that touches the session and stores a value
 // msgpack cannot encode.
@@ -45,7 +29,7 @@ func storeChannel(codec *cookiesession.Codec) fiber.Handler {
 // error, with the fiber context, and can change the response; nothing is
 // saved.
 func TestOnError(t *testing.T) {
-	codec := newCodec(t, cookiesession.Config{})
+	codec := adaptertest.NewCodec(t, cookiesession.Config{})
 	var got []error
 	app := fiber.New()
 	app.Use(fibersession.New(fibersession.Config{Codec: codec, OnError: func(c fiber.Ctx, err error) {
@@ -74,7 +58,7 @@ func TestOnError(t *testing.T) {
 // with the cookie's name and never the cookie's value.
 func TestDefaultLog(t *testing.T) {
 	var buf bytes.Buffer
-	codec := newCodec(t, cookiesession.Config{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	codec := adaptertest.NewCodec(t, cookiesession.Config{Logger: slog.New(slog.NewTextHandler(&buf, nil))})
 	app := fiber.New()
 	app.Use(fibersession.New(fibersession.Config{Codec: codec}))
 	app.Get("/", storeChannel(codec))
@@ -98,7 +82,7 @@ func TestDefaultLog(t *testing.T) {
 // fasthttp's default 4096-byte request header (README's advice), and does
 // with a larger fiber.Config.ReadBufferSize.
 func TestChunkedNeedsReadBuffer(t *testing.T) {
-	codec := newCodec(t, cookiesession.Config{MaxCookies: 3})
+	codec := adaptertest.NewCodec(t, cookiesession.Config{MaxCookies: 3})
 	s := codec.New()
 	s.Set("blob", strings.Repeat("x", 5000))
 	cookies, err := codec.Cookies(s)
@@ -129,8 +113,8 @@ func TestChunkedNeedsReadBuffer(t *testing.T) {
 // TestTwoCodecs: two codecs' middleware in one chain; each handler call
 // lands in its own codec's cookie.
 func TestTwoCodecs(t *testing.T) {
-	auth := newCodec(t, cookiesession.Config{Name: "auth"})
-	prefs := newCodec(t, cookiesession.Config{Name: "prefs"})
+	auth := adaptertest.NewCodec(t, cookiesession.Config{Name: "auth"})
+	prefs := adaptertest.NewCodec(t, cookiesession.Config{Name: "prefs"})
 	app := fiber.New()
 	app.Use(fibersession.New(fibersession.Config{Codec: auth}), fibersession.New(fibersession.Config{Codec: prefs}))
 	app.Get("/", func(c fiber.Ctx) error {
@@ -142,22 +126,5 @@ func TestTwoCodecs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		codec     *cookiesession.Codec
-		has, lack string
-	}{{auth, "user", "theme"}, {prefs, "theme", "user"}} {
-		var mine []*http.Cookie
-		for _, ck := range resp.Cookies() {
-			if ck.Name == tc.codec.Name() {
-				mine = append(mine, ck)
-			}
-		}
-		s, err := tc.codec.DecodeCookies(mine)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.codec.Name(), err)
-		}
-		if !s.Has(tc.has) || s.Has(tc.lack) {
-			t.Errorf("%s cookie: has %s %v, has %s %v", tc.codec.Name(), tc.has, s.Has(tc.has), tc.lack, s.Has(tc.lack))
-		}
-	}
+	adaptertest.CheckTwoCodecs(t, resp.Cookies(), auth, prefs)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cookiesession/cookiesession"
 	"github.com/cookiesession/cookiesession/adapters/gin"
+	"github.com/cookiesession/cookiesession/internal/adaptertest"
 	"github.com/gin-gonic/gin"
 )
 
@@ -15,7 +16,7 @@ import (
 // change made after it and before the first byte is still saved, and the
 // cookie goes out with that status.
 func TestStatusThenChange(t *testing.T) {
-	codec := newCodec(t, "session")
+	codec := adaptertest.NewCodec(t, cookiesession.Config{Name: "session"})
 	r := gin.New()
 	r.Use(ginsession.Middleware(codec))
 	r.POST("/", func(c *gin.Context) {
@@ -41,7 +42,7 @@ func TestStatusThenChange(t *testing.T) {
 // TestTwoCodecs: two codecs' middleware in one chain; each handler call
 // lands in its own codec's cookie.
 func TestTwoCodecs(t *testing.T) {
-	auth, prefs := newCodec(t, "auth"), newCodec(t, "prefs")
+	auth, prefs := adaptertest.NewCodec(t, cookiesession.Config{Name: "auth"}), adaptertest.NewCodec(t, cookiesession.Config{Name: "prefs"})
 	r := gin.New()
 	r.Use(ginsession.Middleware(auth), ginsession.Middleware(prefs))
 	r.GET("/", func(c *gin.Context) {
@@ -51,54 +52,13 @@ func TestTwoCodecs(t *testing.T) {
 	})
 	rec := httptest.NewRecorder()
 	r.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	checkTwoCodecs(t, rec.Result().Cookies(), auth, prefs)
-}
-
-func newCodec(t *testing.T, name string) *cookiesession.Codec {
-	t.Helper()
-	k, err := cookiesession.GenerateKey("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := cookiesession.NewKeyring(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := cookiesession.NewCodec(cookiesession.Config{Name: name, Keys: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// checkTwoCodecs checks that auth's cookie holds only the user and prefs's
-// only the theme.
-func checkTwoCodecs(t *testing.T, cookies []*http.Cookie, auth, prefs *cookiesession.Codec) {
-	t.Helper()
-	for _, tc := range []struct {
-		codec     *cookiesession.Codec
-		has, lack string
-	}{{auth, "user", "theme"}, {prefs, "theme", "user"}} {
-		var mine []*http.Cookie
-		for _, ck := range cookies {
-			if ck.Name == tc.codec.Name() {
-				mine = append(mine, ck)
-			}
-		}
-		s, err := tc.codec.DecodeCookies(mine)
-		if err != nil {
-			t.Fatalf("%s: %v (cookies %v)", tc.codec.Name(), err, cookies)
-		}
-		if !s.Has(tc.has) || s.Has(tc.lack) {
-			t.Errorf("%s cookie: has %s %v, has %s %v", tc.codec.Name(), tc.has, s.Has(tc.has), tc.lack, s.Has(tc.lack))
-		}
-	}
+	adaptertest.CheckTwoCodecs(t, rec.Result().Cookies(), auth, prefs)
 }
 
 // TestHijack: a handler that takes over the connection finds the session's
 // Set-Cookie in the header map, to send on its own response.
 func TestHijack(t *testing.T) {
-	codec := newCodec(t, "session")
+	codec := adaptertest.NewCodec(t, cookiesession.Config{Name: "session"})
 	r := gin.New()
 	r.Use(ginsession.Middleware(codec))
 	r.GET("/", func(c *gin.Context) {

@@ -1,7 +1,9 @@
-// Package adaptertest holds what the framework adapters' benchmarks share,
-// so that every stack measures the same work: a codec with the SMALL
-// session of internal/benchdata sealed in a cookie, and one request's
-// session work. It imports only the standard library and the root package.
+// Package adaptertest holds what the framework adapters' tests and
+// benchmarks share, so that every stack is held to the same checks and
+// measures the same work: codecs with a fresh key, the SMALL session of
+// internal/benchdata sealed in a cookie, one request's session work, and
+// the two-codecs check. It imports only the standard library and the root
+// package.
 package adaptertest
 
 import (
@@ -13,22 +15,29 @@ import (
 	"github.com/cookiesession/cookiesession/internal/benchdata"
 )
 
-// Codec returns a codec with a fresh key and the Cookie header of the SMALL
-// session sealed by it.
-func Codec(tb testing.TB) (*cookiesession.Codec, string) {
+// NewCodec returns a codec made from cfg with a fresh key "k1" as its
+// keyring.
+func NewCodec(tb testing.TB, cfg cookiesession.Config) *cookiesession.Codec {
 	tb.Helper()
 	k, err := cookiesession.GenerateKey("k1")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	keys, err := cookiesession.NewKeyring(k)
+	if cfg.Keys, err = cookiesession.NewKeyring(k); err != nil {
+		tb.Fatal(err)
+	}
+	codec, err := cookiesession.NewCodec(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	codec, err := cookiesession.NewCodec(cookiesession.Config{Keys: keys})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	return codec
+}
+
+// Codec returns a codec with a fresh key and the Cookie header of the SMALL
+// session sealed by it.
+func Codec(tb testing.TB) (*cookiesession.Codec, string) {
+	tb.Helper()
+	codec := NewCodec(tb, cookiesession.Config{})
 	s := codec.New()
 	for _, kv := range benchdata.Small() {
 		s.Set(kv.Key, kv.Value)
@@ -38,6 +47,32 @@ func Codec(tb testing.TB) (*cookiesession.Codec, string) {
 		tb.Fatal(err)
 	}
 	return codec, codec.Name() + "=" + v
+}
+
+// CheckTwoCodecs checks the cookies a response set with two codecs'
+// middleware in one chain, after a handler stored "user" in auth's session
+// and "theme" in prefs's: each codec's cookie holds its own key and not
+// the other's.
+func CheckTwoCodecs(tb testing.TB, cookies []*http.Cookie, auth, prefs *cookiesession.Codec) {
+	tb.Helper()
+	for _, tc := range []struct {
+		codec     *cookiesession.Codec
+		has, lack string
+	}{{auth, "user", "theme"}, {prefs, "theme", "user"}} {
+		var mine []*http.Cookie
+		for _, ck := range cookies {
+			if ck.Name == tc.codec.Name() {
+				mine = append(mine, ck)
+			}
+		}
+		s, err := tc.codec.DecodeCookies(mine)
+		if err != nil {
+			tb.Fatalf("%s: %v (cookies %v)", tc.codec.Name(), err, cookies)
+		}
+		if !s.Has(tc.has) || s.Has(tc.lack) {
+			tb.Errorf("%s cookie: has %s %v, has %s %v", tc.codec.Name(), tc.has, s.Has(tc.has), tc.lack, s.Has(tc.lack))
+		}
+	}
 }
 
 // RoundTrip is the session work of one request: open the cookie, read a
