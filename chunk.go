@@ -147,10 +147,11 @@ func (c *Codec) Cookies(s *Session) ([]*http.Cookie, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, maxAge, err := c.encodeLocked(s)
+	sealed, err := c.encodeLocked(s, c.unixNow(), "")
 	if err != nil {
 		return nil, err
 	}
+	v, maxAge := sealed.value(), sealed.maxAge
 	var out []*http.Cookie
 	used := 0
 	if v != "" {

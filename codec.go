@@ -457,27 +457,39 @@ func (c *Codec) Encode(s *Session) (string, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, _, err := c.encodeLocked(s)
-	return v, err
+	out, err := c.encodeLocked(s, c.unixNow(), "")
+	return out.value(), err
 }
 
-// encodeLocked is Encode with s locked. It also returns the cookie's
-// Max-Age in seconds: the session's remaining life, or 0 for a
-// browser-close session.
-func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error) {
+// sealOut is a sealed cookie value, alone or inside the Set-Cookie line
+// that seal built around it in the same allocation.
+type sealOut struct {
+	line       string // the value, or "name=value; Max-Age=N; attributes"
+	start, end int    // the value's bounds in line
+	maxAge     int64  // the session's remaining life; 0 for browser-close
+}
+
+func (o sealOut) value() string { return o.line[o.start:o.end] }
+
+// encodeLocked is Encode with s locked, at now. With a lineName, the value
+// comes inside the Set-Cookie line for a cookie of that name, so that a
+// response's one session cookie costs one allocation; a value too long for
+// one cookie is still whole inside it, for the caller to split. The value
+// is "" for a session that encodes to nothing.
+func (c *Codec) encodeLocked(s *Session, now int64, lineName string) (sealOut, error) {
 	s.load()
-	now := c.unixNow()
 	dropExpired(&s.entries, now)
 	if len(s.entries) == 0 && len(s.flashes) == 0 {
-		return "", 0, nil
+		return sealOut{}, nil
 	}
 	deadline := c.deadline(s, now)
 	if deadline <= now {
-		return "", 0, nil
+		return sealOut{}, nil
 	}
 	if err := s.valueErr(); err != nil {
-		return "", 0, err
+		return sealOut{}, err
 	}
+	var maxAge int64
 	if s.mode != expiryBrowserClose {
 		maxAge = deadline - now
 	}
@@ -485,19 +497,19 @@ func (c *Codec) encodeLocked(s *Session) (value string, maxAge int64, err error)
 	defer c.bufs.Put(bp)
 	payload := c.appendPayload((*bp)[:0], s, now, deadline)
 	if len(payload) > maxPayload {
-		return "", 0, &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("payload is %d bytes, limit %d", len(payload), maxPayload) + largestValues(s)}
+		return sealOut{}, &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("payload is %d bytes, limit %d", len(payload), maxPayload) + largestValues(s)}
 	}
 	if c.compress {
 		payload = deflate(payload)
 	}
-	v, err := c.seal(c.keys.load().primary, payload, now, bp)
+	out, err := c.sealLine(c.keys.load().primary, payload, now, bp, lineName, maxAge)
 	if err != nil {
 		if se, ok := err.(*sessionError); ok && se.kind == ErrTooLarge {
 			se.reason += largestValues(s)
 		}
-		return "", 0, err
+		return sealOut{}, err
 	}
-	return v, maxAge, nil
+	return out, nil
 }
 
 // Decode opens a cookie value sealed by Encode.
@@ -523,7 +535,7 @@ func (c *Codec) Decode(value string) (*Session, error) {
 	if value == "" {
 		return c.New(), nil
 	}
-	s, err := c.openInto(context.Background(), nil, value, false)
+	s, err := c.openInto(context.Background(), nil, value, false, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -535,14 +547,15 @@ func (c *Codec) Decode(value string) (*Session, error) {
 // too (DecodeExpired): every other check still applies. ctx bounds the
 // Guard's revocation check.
 func (c *Codec) open(ctx context.Context, st *state, value string, expiredOK bool) error {
-	_, err := c.openInto(ctx, st, value, expiredOK)
+	_, err := c.openInto(ctx, st, value, expiredOK, nil)
 	return err
 }
 
 // openInto is open, except that with a nil st it opens value into a new
 // Session, allocated with the storage it keeps (see newStorage), and
-// returns it.
-func (c *Codec) openInto(ctx context.Context, st *state, value string, expiredOK bool) (s *Session, err error) {
+// returns it. With a non-nil st, spare may hold storage to open into (see
+// storageFrom).
+func (c *Codec) openInto(ctx context.Context, st *state, value string, expiredOK bool, spare **spareBlock) (s *Session, err error) {
 	defer func() {
 		// Defence in depth: the payload was checked before any decoder saw
 		// it, but a panic must never escape to the caller.
@@ -581,7 +594,13 @@ func (c *Codec) openInto(ctx context.Context, st *state, value string, expiredOK
 	}
 	// The session keeps the plaintext (its keys and values point into
 	// it), so it moves from scratch space to the session's storage.
-	store := newStorage(st == nil, dataEntries(plain)+roomEntries, len(plain)+roomBytes)
+	n, size := dataEntries(plain)+roomEntries, len(plain)+roomBytes
+	var store openStorage
+	if st != nil && spare != nil {
+		store = storageFrom(spare, n, size)
+	} else {
+		store = newStorage(st == nil, n, size)
+	}
 	if st == nil {
 		s = store.s
 		s.c = c
@@ -645,17 +664,26 @@ func (c *Codec) callVerify(view *Session) (err error) {
 }
 
 // seal returns ID "." securecookie(payload), built in one allocation. The
-// value is byte for byte what securecookie.New(hashKey, blockKey) with
-// securecookie.NopEncoder{} returns from Encode(name, payload) when its clock
-// reads now and its IV source yields the same 16 bytes.
+// value is byte for byte
+// what securecookie.New(hashKey, blockKey) with securecookie.NopEncoder{}
+// returns from Encode(name, payload) when its clock reads now and its IV
+// source yields the same 16 bytes.
 func (c *Codec) seal(k *sealKey, payload []byte, now int64, bp *[]byte) (string, error) {
+	out, err := c.sealLine(k, payload, now, bp, "", 0)
+	return out.value(), err
+}
+
+// sealLine is seal, with the value inside the Set-Cookie line for a cookie
+// named lineName (none for "") that lives maxAge seconds (see
+// setCookieHeader): one allocation for both.
+func (c *Codec) sealLine(k *sealKey, payload []byte, now int64, bp *[]byte, lineName string, maxAge int64) (sealOut, error) {
 	var ts [20]byte
 	tsb := strconv.AppendInt(ts[:0], now, 10)
 	innerLen := b64.EncodedLen(aesBlock + len(payload))
 	midLen := len(tsb) + 1 + innerLen + 1 + macLen
 	total := len(k.id) + 1 + b64.EncodedLen(midLen)
 	if c.cookiesFor(total) == 0 {
-		return "", &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("cookie would be %d bytes, limit %d", len(c.name)+1+total, c.capacity())}
+		return sealOut{}, &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("cookie would be %d bytes, limit %d", len(c.name)+1+total, c.capacity())}
 	}
 
 	// Scratch layout after the payload: iv||ciphertext, then ts|inner|mac.
@@ -666,7 +694,7 @@ func (c *Codec) seal(k *sealKey, payload []byte, now int64, bp *[]byte) (string,
 	ivct := buf[start : start+aesBlock+len(payload)]
 	iv := ivct[:aesBlock]
 	if err := c.readIV(iv); err != nil {
-		return "", fmt.Errorf("cookiesession: reading IV: %w", err)
+		return sealOut{}, fmt.Errorf("cookiesession: reading IV: %w", err)
 	}
 	xorCTR(k.block, iv, ivct[aesBlock:], payload, buf[len(buf)-ctrScratch:])
 
@@ -683,14 +711,29 @@ func (c *Codec) seal(k *sealKey, payload []byte, now int64, bp *[]byte) (string,
 	h.Sum(mid[:n+1])
 	k.putMAC(h)
 
-	out := make([]byte, total)
-	copy(out, k.id)
-	out[len(k.id)] = '.'
-	b64.Encode(out[len(k.id)+1:], mid)
-	// out is never written again, so it can back the string directly, as
-	// strings.Builder does.
-	return unsafe.String(unsafe.SliceData(out), len(out)), nil
+	var tail cookieTail
+	size := total
+	if lineName != "" {
+		tail = c.tail(maxAge)
+		size += len(lineName) + 1 + tail.len()
+	}
+	out := make([]byte, 0, size)
+	if lineName != "" {
+		out = append(append(out, lineName...), '=')
+	}
+	at := len(out)
+	out = append(append(out, k.id...), '.')
+	out = out[:at+total]
+	b64.Encode(out[at+len(k.id)+1:], mid)
+	if lineName != "" {
+		out = tail.appendTo(out)
+	}
+	return sealOut{line: bytesString(out), start: at, end: at + total, maxAge: maxAge}, nil
 }
+
+// bytesString returns b as a string without copying it. b must never be
+// written again, as with strings.Builder.
+func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // unseal verifies and decrypts the securecookie part of a value with k's
 // keys or, if their MAC fails and v1 is not nil, with v1's (then legacy is

@@ -64,9 +64,17 @@ func (ch CommitHeaders) apply(h http.Header, room *headerRoom) {
 // response must carry.
 func (c *Codec) Load(ctx context.Context, cookieHeader ...string) *Session {
 	c.mustBeUsable("Load")
-	s := &Session{}
-	c.initSession(s, ctx, cookieHeader)
-	return s
+	l := new(loadedSession)
+	c.initSession(&l.s, ctx, cookieHeader)
+	l.s.spare = &l.block
+	return &l.s
+}
+
+// loadedSession is what Load allocates: the session and the storage a
+// small one opens into, in one object (see spareBlock).
+type loadedSession struct {
+	s     Session
+	block spareBlock
 }
 
 // initSession readies s, which may live inside another struct (the
@@ -116,7 +124,12 @@ func (c *Codec) Commit(s *Session, status int) (CommitHeaders, error) {
 // to Config.OnError, or else to the log. Adapters for frameworks built on
 // net/http call it just before the response's header goes out.
 func (c *Codec) CommitResponse(w http.ResponseWriter, r *http.Request, s *Session, status int) {
-	c.commitResponse(w, r, s, status, nil)
+	var room *headerRoom
+	if s.touched() {
+		// One object for the header values instead of a slice for each.
+		room = new(headerRoom)
+	}
+	c.commitResponse(w, r, s, status, room)
 }
 
 // commitResponse is CommitResponse with the middleware's per-response
@@ -198,23 +211,23 @@ func (c *Codec) responseCookies(s *Session, status int, out []string) ([]string,
 	used := 0 // cookies the sealed session takes
 	var saveErr error
 	if !empty {
-		v, maxAge, err := c.encodeLocked(s)
+		sealed, err := c.encodeLocked(s, now, c.name)
 		if err != nil && !s.flushed {
 			return nil, err
 		}
 		if err != nil { // the logout stands; what was set after it is lost
-			saveErr, v = err, ""
+			saveErr, sealed = err, sealOut{}
 		}
-		if v != "" { // "" when it expired while the handler ran
+		if v := sealed.value(); v != "" { // "" when it expired while the handler ran
 			// s now stands for the cookie just sealed, so a second
 			// Commit does not reseal it again as stale.
 			s.sealed, s.deadline, s.keyID, s.legacy = now, c.deadline(s, now), c.keys.PrimaryID(), false
 			if c.cookiesFor(len(v)) == 1 {
-				out = append(out, c.setCookieHeader(c.name, v, maxAge))
+				out = append(out, sealed.line) // the line seal built around v
 				used = 1
 			} else {
 				for i, p := range c.split(v) {
-					out = append(out, c.setCookieHeader(c.chunkName(i), p, maxAge))
+					out = append(out, c.setCookieHeader(c.chunkName(i), p, sealed.maxAge))
 					used++
 				}
 			}

@@ -91,10 +91,11 @@ func (c *Codec) Cookie(s *Session) (*http.Cookie, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, maxAge, err := c.encodeLocked(s)
+	sealed, err := c.encodeLocked(s, c.unixNow(), "")
 	if err != nil {
 		return nil, err
 	}
+	v, maxAge := sealed.value(), sealed.maxAge
 	if v == "" {
 		return c.deletion(), nil
 	}

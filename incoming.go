@@ -36,7 +36,7 @@ type candidate struct {
 // cookieSet gathers a request's cookies that belong to the session, in the
 // order they were sent.
 type cookieSet struct {
-	list []candidate // no backing array inside: a set pointing into itself moves to the heap
+	list []candidate // no backing array inside: a set pointing into itself moves to the heap (read keeps one on its stack)
 	seen uint32      // bit i: NAME.i was sent (bit 0: NAME)
 	dup  bool        // some name was sent twice with different values
 	// expiredOK opens sessions past their deadline (DecodeCookiesExpired).
@@ -61,24 +61,27 @@ func (c *Codec) index(name string) int {
 	return i
 }
 
-func (c *Codec) add(cs *cookieSet, name, value string) {
+// admit records a cookie named name in cs and returns the candidate to
+// append to cs.list, if it adds one. The caller appends it, so that a list
+// kept on the caller's stack stays there.
+func (c *Codec) admit(cs *cookieSet, name, value string) (candidate, bool) {
 	i := c.index(name)
 	if i < 0 {
-		return
+		return candidate{}, false
 	}
 	if cs.seen&(1<<i) != 0 {
 		for _, sc := range cs.list {
 			if sc.index == i && sc.value == value {
-				return // an identical copy adds nothing to try
+				return candidate{}, false // an identical copy adds nothing to try
 			}
 		}
 		cs.dup = true
 	}
 	cs.seen |= 1 << i
 	if len(cs.list) == maxSessionCookies {
-		return // a request cannot make the server look at more
+		return candidate{}, false // a request cannot make the server look at more
 	}
-	cs.list = append(cs.list, candidate{i, value})
+	return candidate{i, value}, true
 }
 
 // budget is the work one request's cookies may cause, counted in bytes
@@ -122,8 +125,9 @@ func (b *budget) charge(size int) error {
 // keepsCookie holds if any candidate failed with one (so that no caller
 // deletes that cookie), else the first error; and false, nil if cs holds
 // no NAME cookie. A Guard that could not check a genuine candidate ends
-// the search: every other genuine one would wait on it too.
-func (c *Codec) openSet(ctx context.Context, cs *cookieSet, st *state) (bool, error) {
+// the search: every other genuine one would wait on it too. *spare, if not
+// nil, is storage for the first opening (see storageFrom).
+func (c *Codec) openSet(ctx context.Context, cs *cookieSet, st *state, spare **spareBlock) (bool, error) {
 	b := c.newBudget()
 	var first, keep error
 	revoked := 0
@@ -133,7 +137,7 @@ search:
 			if sc.index != 0 {
 				continue
 			}
-			err := c.openFirst(ctx, cs, j, st, &b, rest)
+			err := c.openFirst(ctx, cs, j, st, &b, rest, spare)
 			switch {
 			case err == nil:
 				return true, nil
@@ -179,7 +183,7 @@ var errNoMore = errors.New("no further combination")
 // openFirst opens the set whose first cookie is cs.list[at]: with rest
 // false, the combination of the candidates sent soonest after it; with
 // rest true, every other combination that fits its layout.
-func (c *Codec) openFirst(ctx context.Context, cs *cookieSet, at int, st *state, b *budget, rest bool) error {
+func (c *Codec) openFirst(ctx context.Context, cs *cookieSet, at int, st *state, b *budget, rest bool, spare **spareBlock) error {
 	first := cs.list[at].value
 	l, err := c.layout(first)
 	switch {
@@ -192,7 +196,8 @@ func (c *Codec) openFirst(ctx context.Context, cs *cookieSet, at int, st *state,
 			return err
 		}
 		*st = state{}
-		return c.open(ctx, st, first, cs.expiredOK)
+		_, err := c.openInto(ctx, st, first, cs.expiredOK, spare)
+		return err
 	}
 	// The candidates for each chunk, by position in cs.list: those sent
 	// after the first cookie, soonest first, then those sent before it.
@@ -240,7 +245,7 @@ func (c *Codec) openFirst(ctx context.Context, cs *cookieSet, at int, st *state,
 			joined.WriteString(cs.list[cands[i][pick[i]]].value)
 		}
 		*st = state{}
-		err := c.open(ctx, st, joined.String(), cs.expiredOK)
+		_, err := c.openInto(ctx, st, joined.String(), cs.expiredOK, spare)
 		switch {
 		case err == nil:
 			return nil
@@ -283,12 +288,20 @@ type incoming struct {
 // different cookies with one of the session's names were sent (a deletion
 // would remove the genuine one and leave the attacker's), nor for a cookie
 // refused as sealed in the future or unchecked by the Guard (keepsCookie).
-func (c *Codec) read(ctx context.Context, lines []string, cookies []*http.Cookie, expiredOK bool, st *state) incoming {
-	cs, ls := cookieSet{expiredOK: expiredOK}, cookieSet{expiredOK: expiredOK}
+func (c *Codec) read(ctx context.Context, lines []string, cookies []*http.Cookie, expiredOK bool, st *state, spare *spareBlock) incoming {
+	// Room for the usual one or two candidates of each name, on the stack.
+	var csRoom, lsRoom [2]candidate
+	cs := cookieSet{list: csRoom[:0], expiredOK: expiredOK}
+	ls := cookieSet{list: lsRoom[:0], expiredOK: expiredOK}
 	add := func(name, value string) {
-		c.add(&cs, name, value)
-		if c.oldName != nil {
-			c.oldName.add(&ls, name, value)
+		if sc, ok := c.admit(&cs, name, value); ok {
+			cs.list = append(cs.list, sc)
+		}
+		if c.oldName == nil {
+			return
+		}
+		if sc, ok := c.oldName.admit(&ls, name, value); ok {
+			ls.list = append(ls.list, sc)
 		}
 	}
 	forEachCookie(lines, add)
@@ -301,7 +314,7 @@ func (c *Codec) read(ctx context.Context, lines []string, cookies []*http.Cookie
 		set, in.from = &ls, c.oldName
 	}
 	if set.seen&1 != 0 {
-		in.opened, in.err = in.from.openSet(ctx, set, st)
+		in.opened, in.err = in.from.openSet(ctx, set, st, &spare)
 	}
 	keep := !in.opened && (set.dup || keepsCookie(in.err))
 	if keep {
@@ -360,7 +373,7 @@ func (c *Codec) decodeCookies(cookies []*http.Cookie, expiredOK bool) (*Session,
 	}
 	s := c.New()
 	var st state
-	in := c.read(context.Background(), nil, cookies, expiredOK, &st)
+	in := c.read(context.Background(), nil, cookies, expiredOK, &st, nil)
 	if !in.opened {
 		if in.err != nil {
 			return nil, in.err

@@ -2,6 +2,7 @@ package cookiesession
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -211,5 +212,37 @@ func TestMemVerifyReadSurvivesWrites(t *testing.T) {
 	mustEncode(t, c, s)
 	if seen != "alice" {
 		t.Fatalf("string Verify read is now %q", seen)
+	}
+}
+
+// TestMemVerifyRejectedCandidateKeepsItsStrings: the middleware opens a
+// small session into storage its writer carries, once. When Config.Verify
+// refuses the first of two cookies sent, a string it read from that one
+// must not change when the second opens: the second gets storage of its
+// own.
+func TestMemVerifyRejectedCandidateKeepsItsStrings(t *testing.T) {
+	var seen []string
+	c, _ := newTestCodec(t, Config{Name: "s", Verify: func(s *Session) error {
+		name, _ := Get[string](s, "name")
+		seen = append(seen, name)
+		if name == "mallory" {
+			return errors.New("refused")
+		}
+		return nil
+	}})
+	sealed := func(name string) string {
+		s := c.New()
+		s.Set("name", name)
+		return mustEncode(t, c, s)
+	}
+	var got string
+	h := c.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = Get[string](FromContext(r.Context()), "name")
+	}))
+	req := httptest.NewRequest("GET", "https://example.com/", nil)
+	req.Header.Set("Cookie", "s="+sealed("mallory")+"; s="+sealed("alice"))
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	if got != "alice" || len(seen) != 2 || seen[0] != "mallory" || seen[1] != "alice" {
+		t.Fatalf("handler read %q; Verify read %q, want [mallory alice]", got, seen)
 	}
 }

@@ -52,6 +52,7 @@ func (c *Codec) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &sessionWriter{ResponseWriter: w}
 		c.initSession(&sw.s, r.Context(), r.Header["Cookie"])
+		sw.s.spare = &sw.block
 		sw.ctx = sessionContext{Context: r.Context(), s: &sw.s}
 		r = r.WithContext(&sw.ctx)
 		sw.r = r // OnError gets the request the handler got, session included
@@ -66,9 +67,10 @@ func (c *Codec) Middleware(next http.Handler) http.Handler {
 }
 
 // sessionWriter writes the session cookie just before the response commits.
-// The session, the context that carries it and the header values it adds
-// all live inside it, so that the middleware allocates this one object per
-// request (and the request copy that r.WithContext makes).
+// The session, the context that carries it, the storage a small session
+// opens into and the header values it adds all live inside it, so that the
+// middleware allocates this one object per request (and the request copy
+// that r.WithContext makes).
 type sessionWriter struct {
 	http.ResponseWriter
 	r         *http.Request
@@ -76,6 +78,7 @@ type sessionWriter struct {
 	ctx       sessionContext // carries &s; kept alive by the request only
 	committed bool
 	room      headerRoom
+	block     spareBlock
 }
 
 // headerRoom backs the header values one response gets from its session,
@@ -105,19 +108,42 @@ func (w *sessionWriter) commit(status int) {
 // chunk prefixes consist of cookie-safe bytes by construction, and the
 // attributes were validated once by NewCodec.
 func (c *Codec) setCookieHeader(name, value string, maxAge int64) string {
-	var num [20]byte
-	age := strconv.AppendInt(num[:0], maxAge, 10)
-	var b strings.Builder
-	b.Grow(len(name) + 1 + len(value) + len("; Max-Age=") + len(age) + len(c.attrs))
-	b.WriteString(name)
-	b.WriteByte('=')
-	b.WriteString(value)
+	tail := c.tail(maxAge)
+	b := make([]byte, 0, len(name)+1+len(value)+tail.len())
+	b = append(append(append(b, name...), '='), value...)
+	return bytesString(tail.appendTo(b))
+}
+
+// cookieTail is what follows a session cookie's value in its Set-Cookie
+// line: "; Max-Age=N" (none for a browser-close session, maxAge 0) and the
+// codec's attributes.
+type cookieTail struct {
+	age   [20]byte
+	nAge  int
+	attrs string
+}
+
+func (c *Codec) tail(maxAge int64) cookieTail {
+	t := cookieTail{attrs: c.attrs}
 	if maxAge > 0 {
-		b.WriteString("; Max-Age=")
-		b.Write(age)
+		t.nAge = len(strconv.AppendInt(t.age[:0], maxAge, 10))
 	}
-	b.WriteString(c.attrs)
-	return b.String()
+	return t
+}
+
+func (t *cookieTail) len() int {
+	n := len(t.attrs)
+	if t.nAge > 0 {
+		n += len("; Max-Age=") + t.nAge
+	}
+	return n
+}
+
+func (t *cookieTail) appendTo(b []byte) []byte {
+	if t.nAge > 0 {
+		b = append(append(b, "; Max-Age="...), t.age[:t.nAge]...)
+	}
+	return append(b, t.attrs...)
 }
 
 // stale reports whether an unchanged session opened from a cookie should be

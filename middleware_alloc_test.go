@@ -16,15 +16,14 @@ func (w *headerWriter) WriteHeader(int)             {}
 
 var allocTestValue any = int64(1700000000) // boxed once, as a handler's value would be
 
-// TestMiddlewareAllocations pins the middleware's own allocations: an
-// untouched request costs the writer (which holds the session, its context
-// and the header values) and the request copy r.WithContext makes, nothing
-// else; a session read and changed through the middleware costs no more than
-// the same work through Load and CommitResponse, less the Session that Load
-// allocates and the four slices CommitResponse does (the Set-Cookie list,
-// its copy into the header, Vary, Cache-Control), plus the writer and the
-// request copy. Both paths run the same codec code, so the difference is
-// the middleware's alone.
+// TestMiddlewareAllocations pins the middleware's allocations: an
+// untouched request costs the writer (which holds the session, its context,
+// the storage a small session opens into and the header values) and the
+// request copy r.WithContext makes, nothing else; a session read and
+// changed costs those two and its Set-Cookie line, which the sealed value is
+// written into: three in all. The same work through Load and
+// CommitResponse costs three too: the session with its storage (one
+// object), the storage for the header values and the Set-Cookie line.
 func TestMiddlewareAllocations(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector empties sync.Pool at random; CI runs this test without -race too")
@@ -69,46 +68,56 @@ func TestMiddlewareAllocations(t *testing.T) {
 	if len(w.h["Set-Cookie"]) != 1 {
 		t.Fatalf("CommitResponse headers: %v", w.h)
 	}
-	t.Logf("changed session: middleware %v allocations, Load+CommitResponse %v", mw, viaCommit)
-	if want := viaCommit - 5 + 2; mw > want {
-		t.Errorf("changed session: middleware %v allocations, want at most %v (Load+CommitResponse's %v, less the Session and 4 header slices, plus the writer and the request copy)",
-			mw, want, viaCommit)
+	if mw != 3 || viaCommit != 3 {
+		t.Errorf("changed session: middleware %v allocations, want 3 (writer, request copy, Set-Cookie line); Load+CommitResponse %v, want 3 (session, header values, Set-Cookie line)",
+			mw, viaCommit)
 	}
 }
 
 // TestMiddlewareHeaderValuesPerResponse shows that the header values the
-// middleware adds without allocating belong to their response: rewriting
-// one in place, or appending to it, changes nothing in another response or
-// in another header of the same one.
+// middleware and CommitResponse add without a slice each belong to their
+// response: rewriting one in place, or appending to it, changes nothing in
+// another response or in another header of the same one.
 func TestMiddlewareHeaderValuesPerResponse(t *testing.T) {
 	c, _ := newTestCodec(t, Config{Name: "s"})
-	h := c.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
-		FromContext(r.Context()).Set("user", "ada")
-	}))
-	serve := func() http.Header {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
-		return w.Header()
+	handlers := map[string]http.Handler{
+		"Middleware": c.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			FromContext(r.Context()).Set("user", "ada")
+		})),
+		"CommitResponse": http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := c.Load(r.Context(), r.Header["Cookie"]...)
+			s.Set("user", "ada")
+			c.CommitResponse(w, r, s, http.StatusOK)
+		}),
 	}
-	first := serve()
-	for _, name := range []string{"Vary", "Cache-Control", "Set-Cookie"} {
-		if v := first[name]; len(v) != 1 || cap(v) != 1 {
-			t.Fatalf("%s = %q with cap %d, want one value with cap 1", name, v, cap(v))
-		}
-	}
-	cookie := first["Set-Cookie"][0]
-	first["Vary"] = append(first["Vary"], "Accept-Encoding")
-	first["Cache-Control"] = append(first["Cache-Control"], "private")
-	if first.Get("Cache-Control") != "no-store" || first.Get("Set-Cookie") != cookie {
-		t.Fatalf("appending to Vary and Cache-Control changed the other headers: %v", first)
-	}
-	first["Vary"][0], first["Cache-Control"][0], first["Set-Cookie"][0] = "Accept", "public", "x=y"
+	for name, h := range handlers {
+		t.Run(name, func(t *testing.T) {
+			serve := func() http.Header {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+				return w.Header()
+			}
+			first := serve()
+			for _, name := range []string{"Vary", "Cache-Control", "Set-Cookie"} {
+				if v := first[name]; len(v) != 1 || cap(v) != 1 {
+					t.Fatalf("%s = %q with cap %d, want one value with cap 1", name, v, cap(v))
+				}
+			}
+			cookie := first["Set-Cookie"][0]
+			first["Vary"] = append(first["Vary"], "Accept-Encoding")
+			first["Cache-Control"] = append(first["Cache-Control"], "private")
+			if first.Get("Cache-Control") != "no-store" || first.Get("Set-Cookie") != cookie {
+				t.Fatalf("appending to Vary and Cache-Control changed the other headers: %v", first)
+			}
+			first["Vary"][0], first["Cache-Control"][0], first["Set-Cookie"][0] = "Accept", "public", "x=y"
 
-	second := serve()
-	if second.Get("Vary") != "Cookie" || second.Get("Cache-Control") != "no-store" {
-		t.Fatalf("second response after the first's headers were rewritten: %v", second)
-	}
-	if v := second.Get("Set-Cookie"); len(v) < 2 || v[:2] != "s=" {
-		t.Fatalf("second response's Set-Cookie = %q", v)
+			second := serve()
+			if second.Get("Vary") != "Cookie" || second.Get("Cache-Control") != "no-store" {
+				t.Fatalf("second response after the first's headers were rewritten: %v", second)
+			}
+			if v := second.Get("Set-Cookie"); len(v) < 2 || v[:2] != "s=" {
+				t.Fatalf("second response's Set-Cookie = %q", v)
+			}
+		})
 	}
 }

@@ -67,9 +67,10 @@ type Session struct {
 	oldNameIn uint32   // cookies of the old default name to delete (oldname.go)
 	flushed   bool     // Flush was called since the last commit
 	ctx       context.Context
-	openErr   error  // why the request's cookie did not open
-	openFrom  *Codec // whose cookie name openErr is about: c, or c.oldName
-	reported  bool   // openErr was handed to Config.OnError or the log
+	openErr   error       // why the request's cookie did not open
+	openFrom  *Codec      // whose cookie name openErr is about: c, or c.oldName
+	reported  bool        // openErr was handed to Config.OnError or the log
+	spare     *spareBlock // storage to open the header into (the middleware's writer)
 
 	// Config.Guard bookkeeping.
 	retired retiredID // the ID Flush or Renew left, revoked at commit
@@ -119,8 +120,8 @@ func (s *Session) load() {
 	}
 	s.unopened = false
 	var st state
-	in := s.c.read(s.ctx, s.header, nil, false, &st)
-	s.header = nil
+	in := s.c.read(s.ctx, s.header, nil, false, &st, s.spare)
+	s.header, s.spare = nil, nil
 	s.hadCookie, s.chunksIn, s.oldNameIn = in.hadCookie, in.chunksIn, in.oldNameIn
 	if in.opened {
 		s.state = st
@@ -129,6 +130,14 @@ func (s *Session) load() {
 	}
 	s.state = state{created: s.c.unixNow()}
 	s.openErr, s.openFrom = in.err, in.from // reported when the response commits
+}
+
+// touched reports whether the handler touched s, so that Commit has
+// something to say.
+func (s *Session) touched() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accessed
 }
 
 // OpenError returns why the request's session cookie did not open (an
