@@ -29,6 +29,11 @@ var allocValues = []any{
 	strings.Repeat("w", 70000), allocName("named"),
 	[]byte("bin"), nil, true, false, []string{"a"}, map[string]int{"a": 1},
 	time.Unix(1700000000, 5).UTC(), allocUserID(7),
+	// Arrays, for Get[[]string]'s shortcut: empty, fixarray, array16, strings
+	// of every length prefix, and elements it leaves to the decoder.
+	[]string{}, []string(nil), []string{"", strings.Repeat("x", 40), strings.Repeat("y", 300)},
+	strings.Split(strings.Repeat("s,", 19)+"s", ","), []any{"a", 1}, []any{[]byte("bin")},
+	[]any{nil}, [][]string{{"a"}}, [2]string{"p", "q"},
 }
 
 func allocCompare[T comparable](t *testing.T, raw []byte, v any) {
@@ -74,18 +79,25 @@ func TestScalarAsMatchesDecoded(t *testing.T) {
 		allocCompare[float32](t, raw, v)
 		allocCompare[float64](t, raw, v)
 		allocCompare[bool](t, raw, v)
+		got, gotOK := entryAs[[]string](&entry{raw: raw})
+		want, wantOK := decodedAs[[]string](&entry{raw: raw})
+		if !reflect.DeepEqual(got, want) || gotOK != wantOK {
+			t.Errorf("%T as []string: entryAs = %#v, %v; decoded = %#v, %v", v, got, gotOK, want, wantOK)
+		}
 	}
 }
 
 // TestGetScalarAllocs: reading a string or a number from a session opened
-// from a cookie allocates nothing, and the string read stays what was set
-// after the session changes and is sealed again.
+// from a cookie allocates nothing, a []string only its slice, and the
+// string read stays what was set after the session changes and is sealed
+// again.
 func TestGetScalarAllocs(t *testing.T) {
 	c, _ := newTestCodec(t, Config{})
 	s := c.New()
 	s.Set("csrf", "9f86d081884c7d659a2feaa0c55ad015")
 	s.Set("user_id", int64(1700000000))
 	s.Set("ratio", 0.25)
+	s.Set("roles", []string{"admin", "editor"})
 	opened := mustRoundTrip(t, c, s)
 	var csrf string
 	allocs := testing.AllocsPerRun(100, func() {
@@ -99,6 +111,11 @@ func TestGetScalarAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("Get of a string and two numbers: %v allocations, want 0", allocs)
+	}
+	var roles []string
+	allocs = testing.AllocsPerRun(100, func() { roles, _ = Get[[]string](opened, "roles") })
+	if allocs != 1 || !reflect.DeepEqual(roles, []string{"admin", "editor"}) {
+		t.Errorf("Get[[]string] = %q with %v allocations, want [admin editor] with 1 (the slice)", roles, allocs)
 	}
 	opened.Set("csrf", "another token of the same length!")
 	mustEncode(t, c, opened)

@@ -288,11 +288,12 @@ func decodedAs[T any](e *entry) (T, bool) {
 }
 
 // scalarAs stores in *p, of type t, the string or number that raw encodes
-// when t is string or a number kind the value fits exactly, and reports
-// whether it did. It allocates nothing: a string aliases raw, which is never
-// written once it holds an encoding (it comes from encodeValue or points
-// into a plaintext that parse reads only). Any other case is left to
-// decodedAs, which gives the same answer for it (TestScalarAsMatchesDecoded).
+// when t is string or a number kind the value fits exactly, or the strings
+// when t is []string, and reports whether it did. It allocates nothing but
+// a []string's slice: a string aliases raw, which is never written once it
+// holds an encoding (it comes from encodeValue or points into a plaintext
+// that parse reads only). Any other case is left to decodedAs, which gives
+// the same answer for it (TestScalarAsMatchesDecoded).
 func scalarAs(raw []byte, t reflect.Type, p unsafe.Pointer) bool {
 	if len(raw) == 0 {
 		return false
@@ -309,6 +310,8 @@ func scalarAs(raw []byte, t reflect.Type, p unsafe.Pointer) bool {
 		}
 		*(*string)(p) = unsafe.String(unsafe.SliceData(b), len(b))
 		return true
+	case t == reflect.TypeFor[[]string]():
+		return rawStrings(&r, (*[]string)(p))
 	case isNumberKind(k):
 		v, ok := rawNumber(&r)
 		if !ok || r.i != len(raw) {
@@ -321,6 +324,42 @@ func scalarAs(raw []byte, t reflect.Type, p unsafe.Pointer) bool {
 		return ok
 	}
 	return false
+}
+
+// rawStrings reads an array of strings, and nothing after it, from r into
+// *p without msgpack's decoder: one allocation, the slice, whose strings
+// point into the raw bytes as Get's strings do. Anything else (nil, an
+// element of another type, even one msgpack would convert) reports false
+// and leaves *p alone, for the decoder to handle.
+func rawStrings(r *reader, p *[]string) bool {
+	if c := r.b[0]; c&0xf0 != 0x90 && c != 0xdc && c != 0xdd {
+		return false
+	}
+	n := r.length("value", 0x90)
+	// Each element takes at least one byte, so a header that claims more
+	// than the bytes left is refused before anything is allocated.
+	if r.err != nil || n > len(r.b)-r.i {
+		return false
+	}
+	out := make([]string, n)
+	for i := range out {
+		if r.i >= len(r.b) {
+			return false
+		}
+		if c := r.b[r.i]; c&0xe0 != 0xa0 && (c < 0xd9 || c > 0xdb) {
+			return false
+		}
+		b := r.str("value")
+		if r.err != nil {
+			return false
+		}
+		out[i] = unsafe.String(unsafe.SliceData(b), len(b))
+	}
+	if r.i != len(r.b) {
+		return false
+	}
+	*p = out
+	return true
 }
 
 // rawNumber reads an integer or float from r, as decodeNormal would decode
