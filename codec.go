@@ -519,10 +519,10 @@ func (c *Codec) encodeLocked(s *Session, now int64, lineName string) (sealOut, e
 // ErrInvalid, ErrExpired (or ErrRevoked, which wraps it), ErrUnknownKey,
 // ErrTooLarge, ErrClockSkew or (Config.RequireRevocationCheck)
 // ErrGuardUnavailable. Decode never panics, and its memory use is bounded: besides
-// scratch space of a few times the value's length, it keeps at most 64
+// scratch space of a few times the value's length, it keeps at most 56
 // bytes per byte of payload on a 64-bit machine (a one-byte flash becomes
 // an entry), and a compressed payload inflates to at most 64 KiB, so such a
-// cookie costs under 5 MiB to open. Beyond the 16 entries a small
+// cookie costs under 4.5 MiB to open. Beyond the 16 entries a small
 // session's block holds, no entry is allocated before the data map's keys
 // (or the flashes) are checked.
 //
@@ -556,11 +556,15 @@ func (c *Codec) open(ctx context.Context, st *state, value string, expiredOK boo
 // returns it. With a non-nil st, spare may hold storage to open into (see
 // storageFrom).
 func (c *Codec) openInto(ctx context.Context, st *state, value string, expiredOK bool, spare **spareBlock) (s *Session, err error) {
+	var keyID string // once known, every error names it
 	defer func() {
 		// Defence in depth: the payload was checked before any decoder saw
 		// it, but a panic must never escape to the caller.
 		if r := recover(); r != nil {
-			err = decoderPanicked(r)
+			s, err = nil, decoderPanicked(r)
+		}
+		if se, ok := err.(*sessionError); ok && keyID != "" {
+			se.keyID = keyID
 		}
 	}()
 	if c.cookiesFor(len(value)) == 0 {
@@ -570,11 +574,7 @@ func (c *Codec) openInto(ctx context.Context, st *state, value string, expiredOK
 	if !ok || !validKeyID(id) {
 		return nil, invalid("no key ID", nil)
 	}
-	defer func() {
-		if se, ok := err.(*sessionError); ok {
-			se.keyID = id
-		}
-	}()
+	keyID = id
 	k := c.keys.load().lookup(id)
 	if k == nil {
 		return nil, &sessionError{kind: ErrUnknownKey, reason: fmt.Sprintf("key %q is not in the keyring", id)}
@@ -740,13 +740,13 @@ func bytesString(b []byte) string { return unsafe.String(unsafe.SliceData(b), le
 // true). The plaintext it returns lies in *bp, scratch space: whatever is
 // kept must be copied out.
 func unseal(k *sealKey, namePipe []byte, value string, bp *[]byte, v1 *sealKey) (plain []byte, legacy bool, err error) {
-	// Scratch: the value, its decoding (mid), and the decoding of mid's
-	// inner part, each shorter than the one before.
+	// Scratch: the value's decoding (mid), and the decoding of mid's inner
+	// part, shorter than mid. The value itself is only read, in place.
 	n := len(value)
-	buf := grow((*bp)[:0], n+2*b64.DecodedLen(n)+ctrScratch)
+	buf := grow((*bp)[:0], 2*b64.DecodedLen(n)+ctrScratch)
 	*bp = buf
-	src := append(buf[:0], value...)
-	mid, err := decodeStrict(buf[n:n], src)
+	src := unsafe.Slice(unsafe.StringData(value), n) // read-only: base64 never writes its source
+	mid, err := decodeStrict(buf[:0], src)
 	if err != nil {
 		return nil, false, invalid("value is not canonical base64", err)
 	}
@@ -834,7 +834,10 @@ func xorCTR(block cipher.Block, iv, dst, src, scratch []byte) {
 	subtle.XORBytes(dst, src, ks)
 }
 
-var b64 = base64.URLEncoding // securecookie's choice: padded, URL alphabet
+var (
+	b64       = base64.URLEncoding // securecookie's choice: padded, URL alphabet
+	b64Strict = b64.Strict()       // never changed after init, like b64
+)
 
 // decodeStrict decodes canonical padded base64url into dst (appending; dst
 // may be nil to allocate). Unlike the base64 package alone, it rejects
@@ -846,7 +849,7 @@ func decodeStrict(dst, src []byte) ([]byte, error) {
 	}
 	start := len(dst)
 	dst = grow(dst, b64.DecodedLen(len(src)))
-	n, err := b64.Strict().Decode(dst[start:], src)
+	n, err := b64Strict.Decode(dst[start:], src)
 	if err != nil {
 		return nil, err
 	}

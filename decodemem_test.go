@@ -23,14 +23,14 @@ const (
 	// memPerPayloadByte is the most Decode keeps per byte of (inflated)
 	// payload: a one-byte flash becomes an entry of this many bytes (on a
 	// 64-bit machine; TestDecodeMemory_EntrySize keeps it honest).
-	memPerPayloadByte = 64
+	memPerPayloadByte = 56
 	// memOverhead is what opening costs besides the entries: inflating
 	// (as above), the plaintext and the session. Measured with the
 	// densest payload: 240 KB, 430 KB under -race.
 	memOverhead = 1 << 20
 	// memCeiling is the most any Decode allocates when the payload is
-	// compressed (it inflates to at most 64 KiB): 64 × 64 KiB, plus
-	// memOverhead: 5 MiB in all.
+	// compressed (it inflates to at most 64 KiB): 56 × 64 KiB, plus
+	// memOverhead: 4.5 MiB in all.
 	memCeiling = memPerPayloadByte*maxPayload + memOverhead
 )
 
@@ -172,13 +172,13 @@ func TestDecodeMemory_DensestPayloadsOpenWithinBound(t *testing.T) {
 }
 
 // TestDecodeMemory_EntrySize: the figures above and in SECURITY.md assume
-// an entry of memPerPayloadByte bytes. A larger entry raises what the
+// an entry of memPerPayloadByte bytes. Another size changes what the
 // densest payload costs: update both.
 func TestDecodeMemory_EntrySize(t *testing.T) {
 	if unsafe.Sizeof(uintptr(0)) != 8 {
 		t.Skip("the figures are for 64-bit machines")
 	}
-	if n := unsafe.Sizeof(entry{}); n > memPerPayloadByte {
-		t.Fatalf("an entry takes %d bytes, over the %d that SECURITY.md's decoding bound assumes", n, memPerPayloadByte)
+	if n := unsafe.Sizeof(entry{}); n != memPerPayloadByte {
+		t.Fatalf("an entry takes %d bytes, not the %d that SECURITY.md's decoding bound states", n, memPerPayloadByte)
 	}
 }

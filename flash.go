@@ -24,7 +24,7 @@ func (s *Session) AddFlashTo(category string, v any) {
 	defer s.mu.Unlock()
 	s.load()
 	raw, err := encodeFlash(category, v)
-	s.flashes = append(s.flashes, entry{key: category, raw: raw, err: err})
+	s.flashes = append(s.flashes, entry{key: category, raw: raw, err: newValueError(err)})
 	s.modified = true
 }
 

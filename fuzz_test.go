@@ -231,12 +231,12 @@ func wfAllocDuring(f func()) uint64 {
 }
 
 // wfPayloadAllocLimit is FuzzPayload's allocation bound for Decode of a
-// sealed payload: 64 bytes per payload byte plus 64 KiB, and for a
+// sealed payload: memPerPayloadByte per payload byte plus 64 KiB, and for a
 // compressed payload the cost of inflating up to maxPayload bytes on top
 // (io.ReadAll's growth to the cap, about twice maxPayload, plus a fresh
 // DEFLATE reader when the pool is empty, as it often is under -race).
 func wfPayloadAllocLimit(payload []byte) uint64 {
-	limit := uint64(64*len(payload) + 64<<10)
+	limit := uint64(memPerPayloadByte*len(payload) + 64<<10)
 	if len(payload) > 0 && payload[0] == compressedMarker {
 		limit += 4 * maxPayload
 	}

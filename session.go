@@ -102,10 +102,21 @@ type state struct {
 // every read decodes, so a value reads back the same whether it was set in
 // this request or came from a cookie.
 type entry struct {
-	key      string // for a flash, its category
-	raw      []byte // nil if the value set did not encode
-	err      error  // why it did not
-	deadline int64  // Unix seconds after which the key is gone; 0 = none
+	key      string      // for a flash, its category
+	raw      []byte      // nil if the value set did not encode
+	err      *valueError // why it did not: rare, so a pointer, not an interface's two words
+	deadline int64       // Unix seconds after which the key is gone; 0 = none
+}
+
+// valueError is why a value set could not be encoded.
+type valueError struct{ err error }
+
+// newValueError returns err for an entry, nil for none.
+func newValueError(err error) *valueError {
+	if err == nil {
+		return nil
+	}
+	return &valueError{err}
 }
 
 // load opens the request's session cookie on first touch: the first
@@ -447,7 +458,7 @@ func (s *Session) SetWithTTL(key string, value any, ttl time.Duration) {
 func (s *Session) set(key string, value any, deadline int64) {
 	s.load()
 	raw, err := encodeValueIn(&s.arena, value)
-	e := entry{key: key, raw: raw, err: err, deadline: deadline}
+	e := entry{key: key, raw: raw, err: newValueError(err), deadline: deadline}
 	i, ok := s.index(key)
 	if ok {
 		s.entries[i] = e
@@ -653,12 +664,12 @@ func (s *Session) Err() error {
 func (s *Session) valueErr() error {
 	for i := range s.entries {
 		if e := &s.entries[i]; e.err != nil {
-			return &sessionError{kind: ErrUnencodable, reason: fmt.Sprintf("value of key %q", e.key), cause: e.err}
+			return &sessionError{kind: ErrUnencodable, reason: fmt.Sprintf("value of key %q", e.key), cause: e.err.err}
 		}
 	}
 	for i := range s.flashes {
 		if e := &s.flashes[i]; e.err != nil {
-			return &sessionError{kind: ErrUnencodable, reason: "flash message", cause: e.err}
+			return &sessionError{kind: ErrUnencodable, reason: "flash message", cause: e.err.err}
 		}
 	}
 	return nil
@@ -666,11 +677,14 @@ func (s *Session) valueErr() error {
 
 // value returns the entry decoded into the types the Session doc lists,
 // afresh on each call, so no caller can change what another reads. Nothing
-// decoded is kept: an entry stays 64 bytes, which bounds what a cookie can
+// decoded is kept: an entry stays 56 bytes, which bounds what a cookie can
 // make Decode keep. A string aliases raw, as in scalarAs.
 func (e *entry) value() (any, error) {
 	if e.raw == nil {
-		return nil, e.err
+		if e.err != nil {
+			return nil, e.err.err
+		}
+		return nil, nil
 	}
 	var s string
 	if scalarAs(e.raw, reflect.TypeFor[string](), unsafe.Pointer(&s)) {
