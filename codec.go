@@ -523,8 +523,9 @@ func (c *Codec) encodeLocked(s *Session, now int64, lineName string) (sealOut, e
 // bytes per byte of payload on a 64-bit machine (a one-byte flash becomes
 // an entry), and a compressed payload inflates to at most 64 KiB, so such a
 // cookie costs under 4.5 MiB to open. Beyond the 16 entries a small
-// session's block holds, no entry is allocated before the data map's keys
-// (or the flashes) are checked.
+// session's block holds, entries are allocated as the data map's keys are
+// checked, by doubling, never all at once from the count the map claims;
+// no flash is allocated before the flashes are checked.
 //
 // Decoding is strict: a value that differs in any byte from one that Encode
 // produced does not open.

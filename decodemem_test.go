@@ -64,7 +64,8 @@ func memEnvelope(now int64, n int, data []byte, f int, flashes []byte) []byte {
 
 // TestDecodeMemory_DuplicateKeysRefusedCheaply: the reviewer's cookie, a
 // few hundred bytes that inflate to a data map of 32,747 entries of one
-// key, is refused for its key order before any entry is allocated (it cost
+// key, is refused for its key order at the second entry, with no more than
+// the first 64 entries allocated (it cost
 // 2.4 MiB when the entries came first).
 func TestDecodeMemory_DuplicateKeysRefusedCheaply(t *testing.T) {
 	c, _ := newTestCodec(t, Config{})
@@ -84,6 +85,44 @@ func TestDecodeMemory_DuplicateKeysRefusedCheaply(t *testing.T) {
 	}
 	if n := atkAllocs(func() { _, _ = c.Decode(v) }); n > memRefusedCeiling {
 		t.Errorf("refusing a %d-byte cookie allocated %d bytes, ceiling %d", len(v), n, memRefusedCeiling)
+	}
+}
+
+// TestDecodeMemory_RefusedMapCostsItsPrefix: a data map that claims
+// 30,000 entries and holds 4,000 good ones before a duplicate key is
+// refused having allocated entries for at most four times those 4,000
+// (doubling: the last allocation at most twice the entries read, all of
+// them at most twice the last), well under what the claim alone would
+// have cost.
+func TestDecodeMemory_RefusedMapCostsItsPrefix(t *testing.T) {
+	c, _ := newTestCodec(t, Config{MaxCookies: 5}) // the good keys compress poorly
+	const claimed, good = 30000, 4000
+	var data []byte
+	for i := range good {
+		data = appendString(data, fmt.Sprintf("k%05d", i))
+		data = append(data, 0xc0)
+	}
+	data = appendString(data, fmt.Sprintf("k%05d", good-1)) // the duplicate
+	data = append(data, 0xc0)
+	data = append(data, make([]byte, 2*claimed-len(data))...) // room the claim needs
+	env := memEnvelope(c.unixNow(), claimed, data, 0, nil)
+	if len(env) > maxPayload {
+		t.Fatalf("control: the envelope is %d bytes, over the %d limit", len(env), maxPayload)
+	}
+	v := atkSealRaw(t, c, memCompress(t, env))
+	s, err := c.Decode(v)
+	atkWantErr(t, "Decode", s, err, ErrInvalid)
+	if err == nil || !strings.Contains(err.Error(), "order") {
+		t.Fatalf("Decode: %v; want a refusal for the key order", err)
+	}
+	bound := uint64(memRefusedCeiling + 4*good*memPerPayloadByte)
+	if claim := uint64(claimed * memPerPayloadByte); bound >= claim {
+		t.Fatalf("control: bound %d is not under the claim's %d", bound, claim)
+	}
+	if n := atkAllocs(func() { _, _ = c.Decode(v) }); n > bound {
+		t.Errorf("refusing the map allocated %d bytes, bound %d", n, bound)
+	} else {
+		t.Logf("refusing a map of %d good entries allocated %d bytes (bound %d)", good, n, bound)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 	"unsafe"
@@ -568,18 +569,16 @@ func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool
 	if r.err != nil {
 		return invalid("malformed envelope", r.err)
 	}
-	if n > 0 && cap(st.entries) < n+roomEntries {
-		// Beyond the few entries open's storage holds, nothing is
-		// allocated per entry until the entries are known to be
-		// acceptable: 32,747 copies of one key fit in 64 KiB of payload
-		// (a few hundred bytes compressed), and would cost 2 MiB of
-		// entries before the duplicate was noticed.
-		if err := r.checkDataKeys(n); err != nil {
-			return err
-		}
-		st.entries = make([]entry, 0, n+roomEntries)
+	// Beyond the few entries open's storage holds, entries are allocated
+	// as they are checked, by doubling up to the count the header claims,
+	// never all at once from that claim: 32,747 copies of one key fit in
+	// 64 KiB of payload (a few hundred bytes compressed), and would cost
+	// 2 MiB of entries before the duplicate was noticed. So a map that is
+	// refused costs at most twice the entries before the fault.
+	if want := n + roomEntries; n > 0 && cap(st.entries) < want {
+		st.entries = make([]entry, 0, min(want, firstEntries))
 	}
-	st.entries = st.entries[:n]
+	st.entries = st.entries[:0]
 	// plain is never written again (values are decoded from it, never in
 	// place, and Set writes only past its end: state.arena), so it can
 	// back the keys directly instead of a copy.
@@ -595,7 +594,10 @@ func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool
 		if i > 0 && key <= st.entries[i-1].key {
 			return invalid("data keys are not in strictly increasing order", nil)
 		}
-		st.entries[i] = entry{key: key, raw: raw}
+		if len(st.entries) == cap(st.entries) {
+			st.entries = slices.Grow(st.entries, min(cap(st.entries), n+roomEntries-len(st.entries)))
+		}
+		st.entries = append(st.entries, entry{key: key, raw: raw})
 	}
 	m := r.length("TTLs", 0x80)
 	var prev []byte
@@ -667,25 +669,9 @@ func (c *Codec) expiredError(st *state) error {
 	return &sessionError{kind: ErrExpired, reason: why}
 }
 
-// checkDataKeys walks the n entries of the data map that starts at r.i,
-// without moving r or allocating, and reports whether they are well formed
-// and their keys are strings in strictly increasing byte order.
-func (r *reader) checkDataKeys(n int) error {
-	probe := *r
-	var prev []byte
-	for i := 0; i < n && probe.err == nil; i++ {
-		k := probe.str("key")
-		probe.value()
-		if probe.err == nil && i > 0 && string(k) <= string(prev) {
-			return invalid("data keys are not in strictly increasing order", nil)
-		}
-		prev = k
-	}
-	if probe.err != nil {
-		return invalid("malformed envelope", probe.err)
-	}
-	return nil
-}
+// firstEntries is how many entries parse allocates at first for a data map
+// that open's storage cannot hold: enough for most sessions at once.
+const firstEntries = 64
 
 // cookieDeadline returns when a sealed session stops opening: the deadline
 // it carries, brought forward by the codec's current MaxAge (for the default
