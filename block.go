@@ -90,10 +90,7 @@ func blockFor[S sessionSlot, E entryArray](size int) openStorage {
 }
 
 func newBlock[S sessionSlot, E entryArray, P byteArray]() openStorage {
-	return new(block[S, E, P]).storage()
-}
-
-func (b *block[S, E, P]) storage() openStorage {
+	b := new(block[S, E, P])
 	s, _ := any(&b.s).(*Session)
 	// E is an array of entries and P one of bytes, so these slices cover
 	// exactly the memory of those fields, typed as it was allocated.
@@ -102,23 +99,4 @@ func (b *block[S, E, P]) storage() openStorage {
 		entries: unsafe.Slice((*entry)(unsafe.Pointer(&b.entries)), len(b.entries))[:0],
 		plain:   unsafe.Slice((*byte)(unsafe.Pointer(&b.plain)), len(b.plain))[:0],
 	}
-}
-
-// spareBlock is storage that the middleware's writer carries, so that
-// opening the request's session allocates nothing for a session of up to
-// 8 entries (roomEntries included) and 256 bytes of plaintext (roomBytes
-// included): the writer is allocated for every request anyway. A string
-// that Get returns may then point into the writer and keep it alive.
-type spareBlock = block[struct{}, [8]entry, [256]byte]
-
-// storageFrom is newStorage(false, n, size), taken from *spare if it is not
-// nil and large enough. *spare is then set to nil: the block backs one
-// opening only, so that nothing a failed attempt handed out (to
-// Config.Verify) is written over by the next.
-func storageFrom(spare **spareBlock, n, size int) openStorage {
-	if b := *spare; b != nil && n <= len(b.entries) && size <= len(b.plain) {
-		*spare = nil
-		return b.storage()
-	}
-	return newStorage(false, n, size)
 }

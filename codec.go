@@ -536,7 +536,7 @@ func (c *Codec) Decode(value string) (*Session, error) {
 	if value == "" {
 		return c.New(), nil
 	}
-	s, err := c.openInto(context.Background(), nil, value, false, nil)
+	s, err := c.openInto(context.Background(), nil, value, false)
 	if err != nil {
 		return nil, err
 	}
@@ -548,15 +548,14 @@ func (c *Codec) Decode(value string) (*Session, error) {
 // too (DecodeExpired): every other check still applies. ctx bounds the
 // Guard's revocation check.
 func (c *Codec) open(ctx context.Context, st *state, value string, expiredOK bool) error {
-	_, err := c.openInto(ctx, st, value, expiredOK, nil)
+	_, err := c.openInto(ctx, st, value, expiredOK)
 	return err
 }
 
 // openInto is open, except that with a nil st it opens value into a new
 // Session, allocated with the storage it keeps (see newStorage), and
-// returns it. With a non-nil st, spare may hold storage to open into (see
-// storageFrom).
-func (c *Codec) openInto(ctx context.Context, st *state, value string, expiredOK bool, spare **spareBlock) (s *Session, err error) {
+// returns it.
+func (c *Codec) openInto(ctx context.Context, st *state, value string, expiredOK bool) (s *Session, err error) {
 	var keyID string // once known, every error names it
 	defer func() {
 		// Defence in depth: the payload was checked before any decoder saw
@@ -595,13 +594,7 @@ func (c *Codec) openInto(ctx context.Context, st *state, value string, expiredOK
 	}
 	// The session keeps the plaintext (its keys and values point into
 	// it), so it moves from scratch space to the session's storage.
-	n, size := dataEntries(plain)+roomEntries, len(plain)+roomBytes
-	var store openStorage
-	if st != nil && spare != nil {
-		store = storageFrom(spare, n, size)
-	} else {
-		store = newStorage(st == nil, n, size)
-	}
+	store := newStorage(st == nil, dataEntries(plain)+roomEntries, len(plain)+roomBytes)
 	if st == nil {
 		s = store.s
 		s.c = c

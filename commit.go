@@ -64,17 +64,9 @@ func (ch CommitHeaders) apply(h http.Header, room *headerRoom) {
 // response must carry.
 func (c *Codec) Load(ctx context.Context, cookieHeader ...string) *Session {
 	c.mustBeUsable("Load")
-	l := new(loadedSession)
-	c.initSession(&l.s, ctx, cookieHeader)
-	l.s.spare = &l.block
-	return &l.s
-}
-
-// loadedSession is what Load allocates: the session and the storage a
-// small one opens into, in one object (see spareBlock).
-type loadedSession struct {
-	s     Session
-	block spareBlock
+	s := &Session{}
+	c.initSession(s, ctx, cookieHeader)
+	return s
 }
 
 // initSession readies s, which may live inside another struct (the

@@ -125,9 +125,8 @@ func (b *budget) charge(size int) error {
 // keepsCookie holds if any candidate failed with one (so that no caller
 // deletes that cookie), else the first error; and false, nil if cs holds
 // no NAME cookie. A Guard that could not check a genuine candidate ends
-// the search: every other genuine one would wait on it too. *spare, if not
-// nil, is storage for the first opening (see storageFrom).
-func (c *Codec) openSet(ctx context.Context, cs *cookieSet, st *state, spare **spareBlock) (bool, error) {
+// the search: every other genuine one would wait on it too.
+func (c *Codec) openSet(ctx context.Context, cs *cookieSet, st *state) (bool, error) {
 	b := c.newBudget()
 	var first, keep error
 	revoked := 0
@@ -137,7 +136,7 @@ search:
 			if sc.index != 0 {
 				continue
 			}
-			err := c.openFirst(ctx, cs, j, st, &b, rest, spare)
+			err := c.openFirst(ctx, cs, j, st, &b, rest)
 			switch {
 			case err == nil:
 				return true, nil
@@ -183,7 +182,7 @@ var errNoMore = errors.New("no further combination")
 // openFirst opens the set whose first cookie is cs.list[at]: with rest
 // false, the combination of the candidates sent soonest after it; with
 // rest true, every other combination that fits its layout.
-func (c *Codec) openFirst(ctx context.Context, cs *cookieSet, at int, st *state, b *budget, rest bool, spare **spareBlock) error {
+func (c *Codec) openFirst(ctx context.Context, cs *cookieSet, at int, st *state, b *budget, rest bool) error {
 	first := cs.list[at].value
 	l, err := c.layout(first)
 	switch {
@@ -196,8 +195,7 @@ func (c *Codec) openFirst(ctx context.Context, cs *cookieSet, at int, st *state,
 			return err
 		}
 		*st = state{}
-		_, err := c.openInto(ctx, st, first, cs.expiredOK, spare)
-		return err
+		return c.open(ctx, st, first, cs.expiredOK)
 	}
 	// The candidates for each chunk, by position in cs.list: those sent
 	// after the first cookie, soonest first, then those sent before it.
@@ -245,7 +243,7 @@ func (c *Codec) openFirst(ctx context.Context, cs *cookieSet, at int, st *state,
 			joined.WriteString(cs.list[cands[i][pick[i]]].value)
 		}
 		*st = state{}
-		_, err := c.openInto(ctx, st, joined.String(), cs.expiredOK, spare)
+		err := c.open(ctx, st, joined.String(), cs.expiredOK)
 		switch {
 		case err == nil:
 			return nil
@@ -288,7 +286,7 @@ type incoming struct {
 // different cookies with one of the session's names were sent (a deletion
 // would remove the genuine one and leave the attacker's), nor for a cookie
 // refused as sealed in the future or unchecked by the Guard (keepsCookie).
-func (c *Codec) read(ctx context.Context, lines []string, cookies []*http.Cookie, expiredOK bool, st *state, spare *spareBlock) incoming {
+func (c *Codec) read(ctx context.Context, lines []string, cookies []*http.Cookie, expiredOK bool, st *state) incoming {
 	// Room for the usual one or two candidates of each name, on the stack.
 	var csRoom, lsRoom [2]candidate
 	cs := cookieSet{list: csRoom[:0], expiredOK: expiredOK}
@@ -314,7 +312,7 @@ func (c *Codec) read(ctx context.Context, lines []string, cookies []*http.Cookie
 		set, in.from = &ls, c.oldName
 	}
 	if set.seen&1 != 0 {
-		in.opened, in.err = in.from.openSet(ctx, set, st, &spare)
+		in.opened, in.err = in.from.openSet(ctx, set, st)
 	}
 	keep := !in.opened && (set.dup || keepsCookie(in.err))
 	if keep {
@@ -373,7 +371,7 @@ func (c *Codec) decodeCookies(cookies []*http.Cookie, expiredOK bool) (*Session,
 	}
 	s := c.New()
 	var st state
-	in := c.read(context.Background(), nil, cookies, expiredOK, &st, nil)
+	in := c.read(context.Background(), nil, cookies, expiredOK, &st)
 	if !in.opened {
 		if in.err != nil {
 			return nil, in.err

@@ -215,10 +215,9 @@ func TestMemVerifyReadSurvivesWrites(t *testing.T) {
 	}
 }
 
-// TestMemVerifyRejectedCandidateKeepsItsStrings: the middleware opens a
-// small session into storage its writer carries, once. When Config.Verify
-// refuses the first of two cookies sent, a string it read from that one
-// must not change when the second opens: the second gets storage of its
+// TestMemVerifyRejectedCandidateKeepsItsStrings: when Config.Verify refuses
+// the first of two cookies sent, a string it read from that one must not
+// change when the second opens: each candidate opens into storage of its
 // own.
 func TestMemVerifyRejectedCandidateKeepsItsStrings(t *testing.T) {
 	var seen []string

@@ -52,7 +52,6 @@ func (c *Codec) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &sessionWriter{ResponseWriter: w}
 		c.initSession(&sw.s, r.Context(), r.Header["Cookie"])
-		sw.s.spare = &sw.block
 		sw.ctx = sessionContext{Context: r.Context(), s: &sw.s}
 		r = r.WithContext(&sw.ctx)
 		sw.r = r // OnError gets the request the handler got, session included
@@ -67,10 +66,11 @@ func (c *Codec) Middleware(next http.Handler) http.Handler {
 }
 
 // sessionWriter writes the session cookie just before the response commits.
-// The session, the context that carries it, the storage a small session
-// opens into and the header values it adds all live inside it, so that the
-// middleware allocates this one object per request (and the request copy
-// that r.WithContext makes).
+// The session, the context that carries it and the header values it adds
+// all live inside it, so that the middleware allocates this one object per
+// request (and the request copy that r.WithContext makes). The storage an
+// opened session keeps is allocated when it opens: a request that never
+// touches its session pays for no more.
 type sessionWriter struct {
 	http.ResponseWriter
 	r         *http.Request
@@ -78,7 +78,6 @@ type sessionWriter struct {
 	ctx       sessionContext // carries &s; kept alive by the request only
 	committed bool
 	room      headerRoom
-	block     spareBlock
 }
 
 // headerRoom backs the header values one response gets from its session,

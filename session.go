@@ -67,10 +67,9 @@ type Session struct {
 	oldNameIn uint32   // cookies of the old default name to delete (oldname.go)
 	flushed   bool     // Flush was called since the last commit
 	ctx       context.Context
-	openErr   error       // why the request's cookie did not open
-	openFrom  *Codec      // whose cookie name openErr is about: c, or c.oldName
-	reported  bool        // openErr was handed to Config.OnError or the log
-	spare     *spareBlock // storage to open the header into (the middleware's writer)
+	openErr   error  // why the request's cookie did not open
+	openFrom  *Codec // whose cookie name openErr is about: c, or c.oldName
+	reported  bool   // openErr was handed to Config.OnError or the log
 
 	// Config.Guard bookkeeping.
 	retired retiredID // the ID Flush or Renew left, revoked at commit
@@ -131,8 +130,8 @@ func (s *Session) load() {
 	}
 	s.unopened = false
 	var st state
-	in := s.c.read(s.ctx, s.header, nil, false, &st, s.spare)
-	s.header, s.spare = nil, nil
+	in := s.c.read(s.ctx, s.header, nil, false, &st)
+	s.header = nil
 	s.hadCookie, s.chunksIn, s.oldNameIn = in.hadCookie, in.chunksIn, in.oldNameIn
 	if in.opened {
 		s.state = st
