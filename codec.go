@@ -536,7 +536,7 @@ func (c *Codec) Decode(value string) (*Session, error) {
 	if value == "" {
 		return c.New(), nil
 	}
-	s, err := c.openInto(context.Background(), nil, value, false)
+	s, err := c.openInto(context.Background(), nil, value, false, c.unixNow())
 	if err != nil {
 		return nil, err
 	}
@@ -544,18 +544,18 @@ func (c *Codec) Decode(value string) (*Session, error) {
 	return s, nil
 }
 
-// open fills st from value. With expiredOK a session past its deadline opens
-// too (DecodeExpired): every other check still applies. ctx bounds the
-// Guard's revocation check.
-func (c *Codec) open(ctx context.Context, st *state, value string, expiredOK bool) error {
-	_, err := c.openInto(ctx, st, value, expiredOK)
+// open fills st from value at now. With expiredOK a session past its
+// deadline opens too (DecodeExpired): every other check still applies. ctx
+// bounds the Guard's revocation check.
+func (c *Codec) open(ctx context.Context, st *state, value string, expiredOK bool, now int64) error {
+	_, err := c.openInto(ctx, st, value, expiredOK, now)
 	return err
 }
 
 // openInto is open, except that with a nil st it opens value into a new
 // Session, allocated with the storage it keeps (see newStorage), and
 // returns it.
-func (c *Codec) openInto(ctx context.Context, st *state, value string, expiredOK bool) (s *Session, err error) {
+func (c *Codec) openInto(ctx context.Context, st *state, value string, expiredOK bool, now int64) (s *Session, err error) {
 	var keyID string // once known, every error names it
 	defer func() {
 		// Defence in depth: the payload was checked before any decoder saw
@@ -602,7 +602,7 @@ func (c *Codec) openInto(ctx context.Context, st *state, value string, expiredOK
 	}
 	plain = append(store.plain, plain...)
 	st.entries = store.entries
-	if err := c.parse(st, plain, c.unixNow(), legacy, expiredOK); err != nil {
+	if err := c.parse(st, plain, now, legacy, expiredOK); err != nil {
 		return nil, err
 	}
 	st.keyID = id

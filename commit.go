@@ -61,7 +61,8 @@ func (ch CommitHeaders) apply(h http.Header, room *headerRoom) {
 // checks.
 //
 // After the handler, Codec.Commit (or Codec.CommitResponse) says what the
-// response must carry.
+// response must carry. As with the middleware, the clock is read once, when
+// the session is first touched; the first commit seals at that time.
 func (c *Codec) Load(ctx context.Context, cookieHeader ...string) *Session {
 	c.mustBeUsable("Load")
 	s := &Session{}
@@ -183,7 +184,11 @@ func (c *Codec) report(w http.ResponseWriter, r *http.Request, err error, reject
 // deletions for every session cookie the request carried that is no longer
 // needed.
 func (c *Codec) responseCookies(s *Session, status int, out []string) ([]string, error) {
-	now := c.unixNow()
+	now := s.clock
+	if now == 0 {
+		now = c.unixNow()
+	}
+	s.clock = 0 // a later commit reads the clock afresh
 	dropExpired(&s.entries, now)
 	empty := len(s.entries) == 0 && len(s.flashes) == 0
 	if status >= 500 && s.flushed {

@@ -26,7 +26,7 @@ func (c *Codec) DecodeExpired(value string) (*Session, error) {
 		return c.New(), nil
 	}
 	s := &Session{c: c, hadCookie: true}
-	if err := c.open(context.Background(), &s.state, value, true); err != nil {
+	if err := c.open(context.Background(), &s.state, value, true, c.unixNow()); err != nil {
 		return nil, err
 	}
 	return s, c.pastDeadline(&s.state)

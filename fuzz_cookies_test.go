@@ -76,7 +76,7 @@ func FuzzDecodeCookies(f *testing.F) {
 			check("DecodeCookies", s, err)
 		}
 		var st state
-		in := c.read(context.Background(), []string{header}, nil, false, &st)
+		in := c.read(context.Background(), []string{header}, nil, false, &st, c.unixNow())
 		if in.opened != (in.err == nil && st.hasID) {
 			t.Fatalf("middleware reader: opened %v with error %v", in.opened, in.err)
 		}

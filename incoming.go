@@ -41,6 +41,7 @@ type cookieSet struct {
 	dup  bool        // some name was sent twice with different values
 	// expiredOK opens sessions past their deadline (DecodeCookiesExpired).
 	expiredOK bool
+	now       int64 // the time the request's cookies are opened at
 }
 
 // index returns i if name is NAME.i (0 for NAME), or -1 if it is none of
@@ -195,7 +196,7 @@ func (c *Codec) openFirst(ctx context.Context, cs *cookieSet, at int, st *state,
 			return err
 		}
 		*st = state{}
-		return c.open(ctx, st, first, cs.expiredOK)
+		return c.open(ctx, st, first, cs.expiredOK, cs.now)
 	}
 	// The candidates for each chunk, by position in cs.list: those sent
 	// after the first cookie, soonest first, then those sent before it.
@@ -243,7 +244,7 @@ func (c *Codec) openFirst(ctx context.Context, cs *cookieSet, at int, st *state,
 			joined.WriteString(cs.list[cands[i][pick[i]]].value)
 		}
 		*st = state{}
-		err := c.open(ctx, st, joined.String(), cs.expiredOK)
+		err := c.open(ctx, st, joined.String(), cs.expiredOK, cs.now)
 		switch {
 		case err == nil:
 			return nil
@@ -280,17 +281,17 @@ type incoming struct {
 }
 
 // read opens the session carried by a request's cookies, given either as
-// Cookie header lines or parsed, into st (ctx is the request's, for a
+// Cookie header lines or parsed, into st at now (ctx is the request's, for a
 // configured Guard); with expiredOK, a genuine session
 // past its deadline opens too (DecodeCookiesExpired). Deletions are allowed only where they cannot hurt: not when several
 // different cookies with one of the session's names were sent (a deletion
 // would remove the genuine one and leave the attacker's), nor for a cookie
 // refused as sealed in the future or unchecked by the Guard (keepsCookie).
-func (c *Codec) read(ctx context.Context, lines []string, cookies []*http.Cookie, expiredOK bool, st *state) incoming {
+func (c *Codec) read(ctx context.Context, lines []string, cookies []*http.Cookie, expiredOK bool, st *state, now int64) incoming {
 	// Room for the usual one or two candidates of each name, on the stack.
 	var csRoom, lsRoom [2]candidate
-	cs := cookieSet{list: csRoom[:0], expiredOK: expiredOK}
-	ls := cookieSet{list: lsRoom[:0], expiredOK: expiredOK}
+	cs := cookieSet{list: csRoom[:0], expiredOK: expiredOK, now: now}
+	ls := cookieSet{list: lsRoom[:0], expiredOK: expiredOK, now: now}
 	add := func(name, value string) {
 		if sc, ok := c.admit(&cs, name, value); ok {
 			cs.list = append(cs.list, sc)
@@ -371,7 +372,7 @@ func (c *Codec) decodeCookies(cookies []*http.Cookie, expiredOK bool) (*Session,
 	}
 	s := c.New()
 	var st state
-	in := c.read(context.Background(), nil, cookies, expiredOK, &st)
+	in := c.read(context.Background(), nil, cookies, expiredOK, &st, c.unixNow())
 	if !in.opened {
 		if in.err != nil {
 			return nil, in.err

@@ -47,6 +47,9 @@ import (
 // session (that change is reported as not saved) unless the handler called
 // Flush: a logout still goes out. Nor is one the Guard could not check
 // (ErrGuardUnavailable, with Config.RequireRevocationCheck) deleted.
+//
+// A request reads the clock once, when the handler first touches its
+// session, and the cookie it gets is sealed at that time.
 func (c *Codec) Middleware(next http.Handler) http.Handler {
 	c.mustBeUsable("Middleware")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 // headerWriter is a ResponseWriter whose header map is reused between
@@ -119,5 +120,49 @@ func TestMiddlewareHeaderValuesPerResponse(t *testing.T) {
 				t.Fatalf("second response's Set-Cookie = %q", v)
 			}
 		})
+	}
+}
+
+// TestMiddlewareReadsClockOnce: a request that opens its session, reads it
+// and changes it reads the clock once, whether or not it carried a cookie;
+// the commit seals at that reading, so a clock that moves while the
+// handler runs does not move the cookie's seal time.
+func TestMiddlewareReadsClockOnce(t *testing.T) {
+	clk := newTestClock()
+	var reads int
+	c, _ := newTestCodec(t, Config{Name: "s", Now: func() time.Time { reads++; return clk.Now() }})
+	opened := clk.Now().Unix()
+	h := c.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		s := FromContext(r.Context())
+		_, _ = Get[string](s, "user")
+		clk.Advance(time.Minute) // a slow handler
+		s.Set("n", int64(1))
+	}))
+	old := c.New()
+	old.Set("user", "ada")
+	cookie := mustEncode(t, c, old)
+	for _, header := range []string{"s=" + cookie, ""} {
+		clk.Set(testStart)
+		reads = 0
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		if header != "" {
+			req.Header.Set("Cookie", header)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if reads != 1 {
+			t.Errorf("cookie %v: the clock was read %d times, want 1", header != "", reads)
+		}
+		cks := w.Result().Cookies()
+		if len(cks) != 1 {
+			t.Fatalf("cookie %v: response cookies %v", header != "", cks)
+		}
+		s, err := c.Decode(cks[0].Value)
+		if err != nil {
+			t.Fatalf("Decode: %v", err)
+		}
+		if s.sealed != opened {
+			t.Errorf("cookie %v: sealed at %d, want the time the request opened it, %d", header != "", s.sealed, opened)
+		}
 	}
 }

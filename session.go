@@ -70,6 +70,12 @@ type Session struct {
 	openErr   error  // why the request's cookie did not open
 	openFrom  *Codec // whose cookie name openErr is about: c, or c.oldName
 	reported  bool   // openErr was handed to Config.OnError or the log
+	// clock is when load opened the request's cookie, for the commit that
+	// follows to seal at, so that a request reads the clock once; 0 once
+	// used. The seal time is then at most the handler's running time
+	// early: the cookie's life ends that much sooner, and a revocation made
+	// while the handler ran covers the new cookie too.
+	clock int64
 
 	// Config.Guard bookkeeping.
 	retired retiredID // the ID Flush or Renew left, revoked at commit
@@ -129,8 +135,12 @@ func (s *Session) load() {
 		return
 	}
 	s.unopened = false
+	// The request's one clock read: the commit that follows seals at
+	// this time too (see Session.clock).
+	now := s.c.unixNow()
+	s.clock = now
 	var st state
-	in := s.c.read(s.ctx, s.header, nil, false, &st)
+	in := s.c.read(s.ctx, s.header, nil, false, &st, now)
 	s.header = nil
 	s.hadCookie, s.chunksIn, s.oldNameIn = in.hadCookie, in.chunksIn, in.oldNameIn
 	if in.opened {
@@ -138,7 +148,7 @@ func (s *Session) load() {
 		s.modified = in.oldName // reseal under the new name
 		return
 	}
-	s.state = state{created: s.c.unixNow()}
+	s.state = state{created: now}
 	s.openErr, s.openFrom = in.err, in.from // reported when the response commits
 }
 
