@@ -72,9 +72,9 @@ type Session struct {
 	reported  bool   // openErr was handed to Config.OnError or the log
 	// clock is when load opened the request's cookie, for the commit that
 	// follows to seal at, so that a request reads the clock once; 0 once
-	// used. The seal time is then at most the handler's running time
-	// early: the cookie's life ends that much sooner, and a revocation made
-	// while the handler ran covers the new cookie too.
+	// used. The seal time is then early by at most the time the handler
+	// ran before its response went out, and the cookie's life ends that
+	// much sooner (revocations go by ID and creation time, not this).
 	clock int64
 
 	// Config.Guard bookkeeping.
