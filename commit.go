@@ -62,7 +62,8 @@ func (ch CommitHeaders) apply(h http.Header, room *headerRoom) {
 //
 // After the handler, Codec.Commit (or Codec.CommitResponse) says what the
 // response must carry. As with the middleware, the clock is read once, when
-// the session is first touched; the first commit seals at that time.
+// the session is first touched; the first commit seals at that time (or at
+// the creation of a session Flush started since).
 func (c *Codec) Load(ctx context.Context, cookieHeader ...string) *Session {
 	c.mustBeUsable("Load")
 	s := &Session{}
@@ -188,6 +189,11 @@ func (c *Codec) responseCookies(s *Session, status int, out []string) ([]string,
 	if now == 0 {
 		now = c.unixNow()
 	}
+	// A session flushed since then was created at a later reading, which
+	// the seal must not precede: the cookie would carry the earlier time as
+	// its creation, and RevokeSubject's recipe (revoke, Flush, set again)
+	// would revoke the session it keeps.
+	now = max(now, s.created)
 	s.clock = 0 // a later commit reads the clock afresh
 	dropExpired(&s.entries, now)
 	empty := len(s.entries) == 0 && len(s.flashes) == 0

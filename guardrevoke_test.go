@@ -409,3 +409,47 @@ func TestGuardRevoke_ThroughCommit(t *testing.T) {
 		t.Fatalf("the renewed cookie: %v", s.OpenError())
 	}
 }
+
+// TestGuardRevoke_SubjectKeepThisSessionInASlowHandler: RevokeSubject's
+// recipe for keeping the caller's own session (Flush, then set its data
+// again) holds when the handler touched the session a few seconds before
+// it revoked: the request reads the clock once, when the session is first
+// touched, but the new session's creation time is when Flush ran, and the
+// cookie may not carry an earlier one.
+func TestGuardRevoke_SubjectKeepThisSessionInASlowHandler(t *testing.T) {
+	subject := func(s *Session) string { return GetOr(s, "user", "") }
+	c, clk, _ := newGuardedCodec(t, Config{Name: "s", Subject: subject})
+	login := c.New()
+	login.Set("user", "alice")
+	old := sealCookie(t, c, login)
+	clk.Advance(time.Minute)
+	h := c.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		s := FromContext(r.Context())
+		user := GetOr(s, "user", "")
+		clk.Advance(3 * time.Second) // the handler's other work
+		if err := c.RevokeSubject(r.Context(), user, clk.Now()); err != nil {
+			t.Errorf("RevokeSubject: %v", err)
+		}
+		s.Flush()
+		s.Set("user", user)
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Cookie", "s="+old)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	var kept string
+	for _, ck := range w.Result().Cookies() {
+		if ck.Name == "s" {
+			kept = ck.Value
+		}
+	}
+	if kept == "" {
+		t.Fatalf("no session cookie in the response: %q", w.Header().Values("Set-Cookie"))
+	}
+	if s, err := c.Decode(kept); err != nil || GetOr(s, "user", "") != "alice" {
+		t.Fatalf("the session kept after RevokeSubject does not open: %v", err)
+	}
+	if _, err := c.Decode(old); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("the old session: %v, want ErrRevoked", err)
+	}
+}

@@ -71,10 +71,11 @@ type Session struct {
 	openFrom  *Codec // whose cookie name openErr is about: c, or c.oldName
 	reported  bool   // openErr was handed to Config.OnError or the log
 	// clock is when load opened the request's cookie, for the commit that
-	// follows to seal at, so that a request reads the clock once; 0 once
-	// used. The seal time is then early by at most the time the handler
-	// ran before its response went out, and the cookie's life ends that
-	// much sooner (revocations go by ID and creation time, not this).
+	// follows to seal at (or at the session's creation, if Flush made it
+	// later), so that a request reads the clock once; 0 once used.
+	// The seal time is then early by at most the time the handler ran
+	// before its response went out, and the cookie's life ends that much
+	// sooner.
 	clock int64
 
 	// Config.Guard bookkeeping.
