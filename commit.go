@@ -28,10 +28,11 @@ type CommitHeaders struct {
 // unless present (keeping any other directives).
 func (ch CommitHeaders) Apply(h http.Header) { ch.apply(h, nil) }
 
-// apply is Apply with the middleware's per-response storage, room (nil for
-// none). With room, ch.SetCookie is the middleware's own slice, built in
-// room.setCookie or grown from it, so a header without Set-Cookie lines
-// takes it as is.
+// apply is Apply with per-response storage for the header values, room
+// (nil for none): the middleware's writer holds one, CommitResponse
+// allocates one. With room, ch.SetCookie is that response's own slice,
+// built in room.setCookie or grown from it, so a header without Set-Cookie
+// lines takes it as is.
 func (ch CommitHeaders) apply(h http.Header, room *headerRoom) {
 	var vary, noStore *[1]string
 	if room != nil {
@@ -126,8 +127,8 @@ func (c *Codec) CommitResponse(w http.ResponseWriter, r *http.Request, s *Sessio
 	c.commitResponse(w, r, s, status, room)
 }
 
-// commitResponse is CommitResponse with the middleware's per-response
-// header storage, room (nil for none).
+// commitResponse is CommitResponse with per-response header storage, room
+// (nil for none; see apply).
 func (c *Codec) commitResponse(w http.ResponseWriter, r *http.Request, s *Session, status int, room *headerRoom) {
 	var buf []string
 	if room != nil {
