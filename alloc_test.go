@@ -117,6 +117,21 @@ func TestGetScalarAllocs(t *testing.T) {
 	if allocs != 1 || !reflect.DeepEqual(roles, []string{"admin", "editor"}) {
 		t.Errorf("Get[[]string] = %q with %v allocations, want [admin editor] with 1 (the slice)", roles, allocs)
 	}
+	// An array that is not all strings is left to the decoder, having
+	// cost the shortcut nothing.
+	notStrings, err := encodeValue(append(make([]any, 100), "last"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	allocs = testing.AllocsPerRun(100, func() {
+		if rawStrings(&reader{b: notStrings}, &out) {
+			t.Fatal("rawStrings took an array of nils")
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("rawStrings refusing an array of nils: %v allocations, want 0", allocs)
+	}
 	opened.Set("csrf", "another token of the same length!")
 	mustEncode(t, c, opened)
 	if csrf != "9f86d081884c7d659a2feaa0c55ad015" {

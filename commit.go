@@ -62,9 +62,7 @@ func (ch CommitHeaders) apply(h http.Header, room *headerRoom) {
 // checks.
 //
 // After the handler, Codec.Commit (or Codec.CommitResponse) says what the
-// response must carry. As with the middleware, the clock is read once, when
-// the session is first touched; the first commit seals at that time (or at
-// the creation of a session Flush started since).
+// response must carry.
 func (c *Codec) Load(ctx context.Context, cookieHeader ...string) *Session {
 	c.mustBeUsable("Load")
 	s := &Session{}
@@ -186,16 +184,7 @@ func (c *Codec) report(w http.ResponseWriter, r *http.Request, err error, reject
 // deletions for every session cookie the request carried that is no longer
 // needed.
 func (c *Codec) responseCookies(s *Session, status int, out []string) ([]string, error) {
-	now := s.clock
-	if now == 0 {
-		now = c.unixNow()
-	}
-	// A session flushed since then was created at a later reading, which
-	// the seal must not precede: the cookie would carry the earlier time as
-	// its creation, and RevokeSubject's recipe (revoke, Flush, set again)
-	// would revoke the session it keeps.
-	now = max(now, s.created)
-	s.clock = 0 // a later commit reads the clock afresh
+	now := c.unixNow() // once for the whole commit, the seal included
 	dropExpired(&s.entries, now)
 	empty := len(s.entries) == 0 && len(s.flashes) == 0
 	if status >= 500 && s.flushed {

@@ -88,15 +88,10 @@ func TestDecodeMemory_DuplicateKeysRefusedCheaply(t *testing.T) {
 	}
 }
 
-// TestDecodeMemory_RefusedMapCostsItsPrefix: a data map that claims
-// 30,000 entries and holds 4,000 good ones before a duplicate key is
-// refused having allocated entries for at most four times those 4,000
-// (doubling: the last allocation at most twice the entries read, all of
-// them at most twice the last), well under what the claim alone would
-// have cost.
-func TestDecodeMemory_RefusedMapCostsItsPrefix(t *testing.T) {
-	c, _ := newTestCodec(t, Config{MaxCookies: 5}) // the good keys compress poorly
-	const claimed, good = 30000, 4000
+// refusedMap returns an envelope whose data map claims claimed entries and
+// holds good ones in order, then a duplicate key, then filler the claim
+// needs to pass the length check.
+func refusedMap(now int64, claimed, good int) []byte {
 	var data []byte
 	for i := range good {
 		data = appendString(data, fmt.Sprintf("k%05d", i))
@@ -104,8 +99,36 @@ func TestDecodeMemory_RefusedMapCostsItsPrefix(t *testing.T) {
 	}
 	data = appendString(data, fmt.Sprintf("k%05d", good-1)) // the duplicate
 	data = append(data, 0xc0)
-	data = append(data, make([]byte, 2*claimed-len(data))...) // room the claim needs
-	env := memEnvelope(c.unixNow(), claimed, data, 0, nil)
+	data = append(data, make([]byte, 2*claimed-len(data))...)
+	return memEnvelope(now, claimed, data, 0, nil)
+}
+
+// TestDecodeMemory_RefusedMapCostsItsPrefix: a data map that claims 30,000
+// entries and holds good ones before a duplicate key is refused having
+// allocated entries for at most four times the good ones (doubling from
+// 64: the last allocation at most twice the entries read, all before it
+// together no more than the last), or 64 entries if fewer, well under what
+// the claim alone would cost. parse alone is measured for several counts
+// (append's own growth, which is no fixed factor, cost 5.25 times the 293
+// entries' size); Decode for one, compressed, as a cookie would carry it.
+func TestDecodeMemory_RefusedMapCostsItsPrefix(t *testing.T) {
+	c, _ := newTestCodec(t, Config{MaxCookies: 5}) // the good keys compress poorly
+	const claimed = 30000
+	now := c.unixNow()
+	for _, good := range []int{10, 65, 293, 1025, 4000} {
+		env := refusedMap(now, claimed, good)
+		if err := c.parse(&state{}, env, now, false, false); err == nil || !strings.Contains(err.Error(), "order") {
+			t.Fatalf("%d good entries: parse: %v; want a refusal for the key order", good, err)
+		}
+		const slack = 8 << 10 // the error, and size classes rounding up
+		bound := uint64(4*max(good, firstEntries/4)*memPerPayloadByte + slack)
+		if n := atkAllocs(func() { _ = c.parse(&state{}, env, now, false, false) }); n > bound {
+			t.Errorf("%d good entries: refusing the map allocated %d bytes, bound %d", good, n, bound)
+		}
+	}
+
+	const good = 4000
+	env := refusedMap(now, claimed, good)
 	if len(env) > maxPayload {
 		t.Fatalf("control: the envelope is %d bytes, over the %d limit", len(env), maxPayload)
 	}
@@ -122,7 +145,7 @@ func TestDecodeMemory_RefusedMapCostsItsPrefix(t *testing.T) {
 	if n := atkAllocs(func() { _, _ = c.Decode(v) }); n > bound {
 		t.Errorf("refusing the map allocated %d bytes, bound %d", n, bound)
 	} else {
-		t.Logf("refusing a map of %d good entries allocated %d bytes (bound %d)", good, n, bound)
+		t.Logf("Decode refusing a map of %d good entries allocated %d bytes (bound %d)", good, n, bound)
 	}
 }
 

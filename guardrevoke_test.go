@@ -413,9 +413,9 @@ func TestGuardRevoke_ThroughCommit(t *testing.T) {
 // TestGuardRevoke_SubjectKeepThisSessionInASlowHandler: RevokeSubject's
 // recipe for keeping the caller's own session (Flush, then set its data
 // again) holds when the handler touched the session a few seconds before
-// it revoked: the request reads the clock once, when the session is first
-// touched, but the new session's creation time is when Flush ran, and the
-// cookie may not carry an earlier one.
+// it revoked: the new session's creation time is when Flush ran, and the
+// cookie may not carry an earlier one (as it did when the commit sealed at
+// the time the session was first touched).
 func TestGuardRevoke_SubjectKeepThisSessionInASlowHandler(t *testing.T) {
 	subject := func(s *Session) string { return GetOr(s, "user", "") }
 	c, clk, _ := newGuardedCodec(t, Config{Name: "s", Subject: subject})

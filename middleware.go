@@ -47,10 +47,6 @@ import (
 // session (that change is reported as not saved) unless the handler called
 // Flush: a logout still goes out. Nor is one the Guard could not check
 // (ErrGuardUnavailable, with Config.RequireRevocationCheck) deleted.
-//
-// A request reads the clock once, when the handler first touches its
-// session, and the cookie it gets is sealed at that time (Flush reads it
-// again: a session it starts is sealed no earlier than it was created).
 func (c *Codec) Middleware(next http.Handler) http.Handler {
 	c.mustBeUsable("Middleware")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

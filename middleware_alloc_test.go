@@ -123,20 +123,21 @@ func TestMiddlewareHeaderValuesPerResponse(t *testing.T) {
 	}
 }
 
-// TestMiddlewareReadsClockOnce: a request that opens its session, reads it
-// and changes it reads the clock once, whether or not it carried a cookie;
-// the commit seals at that reading, so a clock that moves while the
-// handler runs does not move the cookie's seal time.
-func TestMiddlewareReadsClockOnce(t *testing.T) {
+// TestMiddlewareClockReads: a request that opens its session, reads it and
+// changes it reads the clock twice, whether or not it carried a cookie:
+// once to open, once to seal. The seal is at the time the response
+// commits, so a handler that runs for longer than the idle window still
+// sends a cookie that opens (sealing at the time the session was opened
+// would send one already expired).
+func TestMiddlewareClockReads(t *testing.T) {
 	clk := newTestClock()
 	var reads int
-	c, _ := newTestCodec(t, Config{Name: "s", Now: func() time.Time { reads++; return clk.Now() }})
-	opened := clk.Now().Unix()
+	c, _ := newTestCodec(t, Config{Name: "s", MaxAge: 2 * time.Minute, Now: func() time.Time { reads++; return clk.Now() }})
 	h := c.Middleware(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		s := FromContext(r.Context())
 		_, _ = Get[string](s, "user")
-		clk.Advance(time.Minute) // a slow handler
-		s.Set("n", int64(1))
+		clk.Advance(3 * time.Minute) // a slow handler, past MaxAge
+		s.Set("user", "ada")
 	}))
 	old := c.New()
 	old.Set("user", "ada")
@@ -150,8 +151,8 @@ func TestMiddlewareReadsClockOnce(t *testing.T) {
 		}
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
-		if reads != 1 {
-			t.Errorf("cookie %v: the clock was read %d times, want 1", header != "", reads)
+		if reads != 2 {
+			t.Errorf("cookie %v: the clock was read %d times, want 2", header != "", reads)
 		}
 		cks := w.Result().Cookies()
 		if len(cks) != 1 {
@@ -159,10 +160,10 @@ func TestMiddlewareReadsClockOnce(t *testing.T) {
 		}
 		s, err := c.Decode(cks[0].Value)
 		if err != nil {
-			t.Fatalf("Decode: %v", err)
+			t.Fatalf("cookie %v: the cookie just sent does not open: %v", header != "", err)
 		}
-		if s.sealed != opened {
-			t.Errorf("cookie %v: sealed at %d, want the time the request opened it, %d", header != "", s.sealed, opened)
+		if want := clk.Now().Unix(); s.sealed != want {
+			t.Errorf("cookie %v: sealed at %d, want the commit's time %d", header != "", s.sealed, want)
 		}
 	}
 }

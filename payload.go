@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 	"time"
 	"unsafe"
@@ -570,11 +569,13 @@ func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool
 		return invalid("malformed envelope", r.err)
 	}
 	// Beyond the few entries open's storage holds, entries are allocated
-	// as they are checked, by doubling up to the count the header claims,
-	// never all at once from that claim: 32,747 copies of one key fit in
-	// 64 KiB of payload (a few hundred bytes compressed), and would cost
-	// 2 MiB of entries before the duplicate was noticed. So a map that is
-	// refused costs at most twice the entries before the fault.
+	// as they are checked, 64 at first and then by doubling up to the
+	// count the header claims, never all at once from that claim: 32,747
+	// copies of one key fit in 64 KiB of payload (a few hundred bytes
+	// compressed), and would cost 2 MiB of entries before the duplicate was
+	// noticed. So a map that is refused has cost at most four times the
+	// entries before the fault (the last allocation at most twice them, all
+	// before it together no more than the last), or 64 entries.
 	if want := n + roomEntries; n > 0 && cap(st.entries) < want {
 		st.entries = make([]entry, 0, min(want, firstEntries))
 	}
@@ -595,7 +596,11 @@ func (c *Codec) parse(st *state, plain []byte, now int64, legacy, expiredOK bool
 			return invalid("data keys are not in strictly increasing order", nil)
 		}
 		if len(st.entries) == cap(st.entries) {
-			st.entries = slices.Grow(st.entries, min(cap(st.entries), n+roomEntries-len(st.entries)))
+			// Doubled by hand: append's growth is no fixed factor, and
+			// rounds up past the count claimed.
+			grown := make([]entry, len(st.entries), min(2*cap(st.entries), n+roomEntries))
+			copy(grown, st.entries)
+			st.entries = grown
 		}
 		st.entries = append(st.entries, entry{key: key, raw: raw})
 	}

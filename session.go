@@ -70,13 +70,6 @@ type Session struct {
 	openErr   error  // why the request's cookie did not open
 	openFrom  *Codec // whose cookie name openErr is about: c, or c.oldName
 	reported  bool   // openErr was handed to Config.OnError or the log
-	// clock is when load opened the request's cookie, for the commit that
-	// follows to seal at (or at the session's creation, if Flush made it
-	// later), so that a request reads the clock once; 0 once used.
-	// The seal time is then early by at most the time the handler ran
-	// before its response went out, and the cookie's life ends that much
-	// sooner.
-	clock int64
 
 	// Config.Guard bookkeeping.
 	retired retiredID // the ID Flush or Renew left, revoked at commit
@@ -136,10 +129,10 @@ func (s *Session) load() {
 		return
 	}
 	s.unopened = false
-	// The request's one clock read: the commit that follows seals at
-	// this time too (see Session.clock).
+	// One clock read for every candidate cookie, and for the creation
+	// time of a session that none opens. The commit reads the clock
+	// again to seal: a handler may run for longer than the idle window.
 	now := s.c.unixNow()
-	s.clock = now
 	var st state
 	in := s.c.read(s.ctx, s.header, nil, false, &st, now)
 	s.header = nil
@@ -357,27 +350,31 @@ func rawStrings(r *reader, p *[]string) bool {
 		return false
 	}
 	n := r.length("value", 0x90)
-	// Each element takes at least one byte, so a header that claims more
-	// than the bytes left is refused before anything is allocated.
-	if r.err != nil || n > len(r.b)-r.i {
+	if r.err != nil {
 		return false
 	}
-	out := make([]string, n)
-	for i := range out {
+	// Every element is checked before the slice is allocated: anything
+	// else goes to the decoder, and should cost nothing here.
+	first := r.i
+	for range n {
 		if r.i >= len(r.b) {
 			return false
 		}
 		if c := r.b[r.i]; c&0xe0 != 0xa0 && (c < 0xd9 || c > 0xdb) {
 			return false
 		}
-		b := r.str("value")
-		if r.err != nil {
+		if r.str("value"); r.err != nil {
 			return false
 		}
-		out[i] = unsafe.String(unsafe.SliceData(b), len(b))
 	}
 	if r.i != len(r.b) {
 		return false
+	}
+	out := make([]string, n)
+	r.i = first
+	for i := range out {
+		b := r.str("value")
+		out[i] = unsafe.String(unsafe.SliceData(b), len(b))
 	}
 	*p = out
 	return true
