@@ -658,10 +658,9 @@ func (c *Codec) callVerify(view *Session) (err error) {
 }
 
 // seal returns ID "." securecookie(payload), built in one allocation. The
-// value is byte for byte
-// what securecookie.New(hashKey, blockKey) with securecookie.NopEncoder{}
-// returns from Encode(name, payload) when its clock reads now and its IV
-// source yields the same 16 bytes.
+// value is byte for byte what securecookie.New(hashKey, blockKey) with
+// securecookie.NopEncoder{} returns from Encode(name, payload) when its clock
+// reads now and its IV source yields the same 16 bytes.
 func (c *Codec) seal(k *sealKey, payload []byte, now int64, bp *[]byte) (string, error) {
 	out, err := c.sealLine(k, payload, now, bp, "", 0)
 	return out.value(), err
