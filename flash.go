@@ -126,8 +126,7 @@ func encodeFlash(category string, v any) ([]byte, error) {
 // looksCategorised reports whether raw, one checked msgpack value, is a
 // two-element array whose first element is a string.
 func looksCategorised(raw []byte) bool {
-	return len(raw) > 1 && raw[0] == 0x92 &&
-		(raw[1]&0xe0 == 0xa0 || raw[1] == 0xd9 || raw[1] == 0xda || raw[1] == 0xdb)
+	return len(raw) > 1 && raw[0] == 0x92 && isStr(raw[1])
 }
 
 // splitFlash returns the category and the value of a flash's msgpack form.

@@ -392,6 +392,10 @@ func (r *reader) int(what string) int64 {
 	return int64(u)
 }
 
+// isStr reports whether c is the first byte of a msgpack string (fixstr,
+// str8, str16 or str32).
+func isStr(c byte) bool { return c&0xe0 == 0xa0 || c >= 0xd9 && c <= 0xdb }
+
 // str returns the bytes of a msgpack string.
 func (r *reader) str(what string) []byte {
 	c := r.next()

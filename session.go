@@ -315,7 +315,7 @@ func scalarAs(raw []byte, t reflect.Type, p unsafe.Pointer) bool {
 	r := reader{b: raw}
 	switch k := t.Kind(); {
 	case t == reflect.TypeFor[string]():
-		if c := raw[0]; c&0xe0 != 0xa0 && (c < 0xd9 || c > 0xdb) {
+		if !isStr(raw[0]) {
 			return false
 		}
 		b := r.str("value")
@@ -360,7 +360,7 @@ func rawStrings(r *reader, p *[]string) bool {
 		if r.i >= len(r.b) {
 			return false
 		}
-		if c := r.b[r.i]; c&0xe0 != 0xa0 && (c < 0xd9 || c > 0xdb) {
+		if !isStr(r.b[r.i]) {
 			return false
 		}
 		if r.str("value"); r.err != nil {
