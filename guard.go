@@ -142,7 +142,17 @@ func guardErr(op string, err error) error {
 // address; it is not stored in clear), and distinct for distinct parts,
 // which are length-prefixed before hashing.
 func (c *Codec) guardKey(kind string, parts ...string) string {
-	var scratch [256]byte // enough for most keys: no allocation but the result
+	var out [guardKeyRoom]byte
+	return string(c.appendGuardKey(out[:0], kind, parts...))
+}
+
+// guardKeyRoom holds any key guardKey makes: the longest kind, "/", and a
+// SHA-256 in unpadded base64.
+const guardKeyRoom = 80
+
+// appendGuardKey appends guardKey's key to dst.
+func (c *Codec) appendGuardKey(dst []byte, kind string, parts ...string) []byte {
+	var scratch [256]byte // enough for most keys: no allocation
 	b := binary.BigEndian.AppendUint64(scratch[:0], uint64(len(c.guard.name)))
 	b = append(b, c.guard.name...)
 	for _, p := range parts {
@@ -150,10 +160,7 @@ func (c *Codec) guardKey(kind string, parts ...string) string {
 		b = append(b, p...)
 	}
 	sum := sha256.Sum256(b)
-	var out [80]byte
-	n := copy(out[:], kind)
-	out[n] = '/'
-	n++
-	base64.RawURLEncoding.Encode(out[n:], sum[:])
-	return string(out[:n+base64.RawURLEncoding.EncodedLen(len(sum))])
+	dst = append(dst, kind...)
+	dst = append(dst, '/')
+	return base64.RawURLEncoding.AppendEncode(dst, sum[:])
 }

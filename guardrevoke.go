@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strings"
 	"sync"
 	"time"
 )
@@ -132,8 +133,11 @@ func (c *Codec) guardRevoked(ctx context.Context, st *state) error {
 	if g == nil {
 		return nil
 	}
+	// The keys are built on the stack: revokedAt copies them for a Guard
+	// that might keep them.
+	var room [2][guardKeyRoom]byte
 	var keys [2]string
-	keys[0] = c.sessionKey(st.id)
+	keys[0] = bytesString(c.appendGuardKey(room[0][:0], "sid", string(st.id[:])))
 	n := 1
 	if c.guard.subject != nil {
 		view := &Session{c: c, state: *st}
@@ -142,18 +146,13 @@ func (c *Codec) guardRevoked(ctx context.Context, st *state) error {
 			return err
 		}
 		if sub != "" {
-			keys[1] = c.subjectKey(sub)
+			keys[1] = bytesString(c.appendGuardKey(room[1][:0], "subject", sub))
 			n = 2
 		}
 		*st = view.state // keeps any values Subject decoded
 	}
-	gctx, cancel := c.guardContext(ctx)
-	defer cancel()
-	at, err := revokedAt(gctx, g, keys[:n])
-	if err == nil && len(at) != n {
-		err = errors.New("RevokedAt returned the wrong number of times")
-	}
-	if err != nil {
+	var at [2]time.Time
+	if err := c.revokedAt(ctx, keys[:n], at[:n]); err != nil {
 		if c.guard.failClosed {
 			return &sessionError{kind: ErrGuardUnavailable, reason: "revocation check not made (Config.RequireRevocationCheck)", cause: err}
 		}
@@ -235,15 +234,39 @@ func (c *Codec) logRevocationUnchecked(ctx context.Context, err error, opened bo
 	c.log().LogAttrs(ctx, slog.LevelWarn, msg, attrs...)
 }
 
-// revokedAt calls g.RevokedAt, turning a panic in it into an error: a
-// Guard that fails that way cannot answer either.
-func revokedAt(ctx context.Context, g Guard, keys []string) (at []time.Time, err error) {
+// revokedAt asks the Guard when each of keys was revoked (the zero time:
+// never) and puts the answers in at, turning a panic in the Guard into an
+// error: a Guard that fails that way cannot answer either. keys may be
+// views of the caller's stack. A MemoryGuard reads them in place and,
+// since it answers from memory without blocking, without a timeout; any
+// other Guard gets copies, within Config.GuardTimeout.
+func (c *Codec) revokedAt(ctx context.Context, keys []string, at []time.Time) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("RevokedAt panicked (%T)", r)
 		}
 	}()
-	return g.RevokedAt(ctx, keys...)
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if mg, ok := c.guard.g.(*MemoryGuard); ok {
+		return mg.revokedAt(ctx, keys, at)
+	}
+	owned := make([]string, len(keys))
+	for i, k := range keys {
+		owned[i] = strings.Clone(k)
+	}
+	gctx, cancel := c.guardContext(ctx)
+	defer cancel()
+	got, err := c.guard.g.RevokedAt(gctx, owned...)
+	if err == nil && len(got) != len(keys) {
+		err = errors.New("RevokedAt returned the wrong number of times")
+	}
+	if err != nil {
+		return err
+	}
+	copy(at, got)
+	return nil
 }
 
 // callSubject runs Config.Subject on view. A panic rejects the session as

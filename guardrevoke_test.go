@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -284,6 +285,59 @@ func TestGuard_NoGuardNoCost(t *testing.T) {
 	}
 	if opened.retired.pending {
 		t.Error("a session without a Guard noted an ID to revoke")
+	}
+}
+
+// TestGuard_MemoryGuardCheckAllocatesNothing: with a MemoryGuard, the
+// revocation check every opened cookie gets builds its key on the stack
+// and asks the guard in place, and still finds a revoked ID.
+func TestGuard_MemoryGuardCheckAllocatesNothing(t *testing.T) {
+	g := NewMemoryGuard(MemoryGuardConfig{})
+	c, _ := newTestCodec(t, Config{Guard: g})
+	s := c.New()
+	s.Set("user", "alice")
+	st := mustRoundTrip(t, c, s).state
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := c.guardRevoked(ctx, &st); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("revocation check with a MemoryGuard: %v allocations, want 0", allocs)
+	}
+	if err := g.Revoke(ctx, c.sessionKey(st.id), time.Now(), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.guardRevoked(ctx, &st); !errors.Is(err, ErrRevoked) {
+		t.Errorf("revoked ID: %v, want ErrRevoked", err)
+	}
+}
+
+// TestGuard_MemoryGuardCheckFailsAsAnyGuard: the MemoryGuard's shortcut
+// still refuses a done context and survives a panicking clock, as the
+// interface call does: with RequireRevocationCheck the cookie does not
+// open, for ErrGuardUnavailable.
+func TestGuard_MemoryGuardCheckFailsAsAnyGuard(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	var panicking atomic.Bool
+	g := NewMemoryGuard(MemoryGuardConfig{Now: func() time.Time {
+		if panicking.Load() {
+			panic("clock")
+		}
+		return time.Now()
+	}})
+	c, _ := newTestCodec(t, Config{Guard: g, RequireRevocationCheck: true})
+	s := c.New()
+	s.Set("user", "alice")
+	st := mustRoundTrip(t, c, s).state
+	if err := c.guardRevoked(cancelled, &st); !errors.Is(err, ErrGuardUnavailable) {
+		t.Errorf("done context: %v, want ErrGuardUnavailable", err)
+	}
+	panicking.Store(true)
+	if err := c.guardRevoked(context.Background(), &st); !errors.Is(err, ErrGuardUnavailable) {
+		t.Errorf("panicking clock: %v, want ErrGuardUnavailable", err)
 	}
 }
 

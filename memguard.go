@@ -161,19 +161,29 @@ func (g *MemoryGuard) Revoke(ctx context.Context, key string, at time.Time, ttl 
 
 // RevokedAt implements Guard.
 func (g *MemoryGuard) RevokedAt(ctx context.Context, keys ...string) ([]time.Time, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrGuardUnavailable, err)
-	}
 	out := make([]time.Time, len(keys))
+	if err := g.revokedAt(ctx, keys, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// revokedAt is RevokedAt answering into at, which is as long as keys. It
+// keeps neither: the codec's revocation check passes views of its stack.
+func (g *MemoryGuard) revokedAt(ctx context.Context, keys []string, at []time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrGuardUnavailable, err)
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.expire(g.clock())
 	for i, key := range keys {
+		at[i] = time.Time{}
 		if e, ok := g.entries[memKey{opRevoke, key}]; ok {
-			out[i] = time.Unix(0, e.at)
+			at[i] = time.Unix(0, e.at)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // clock reads Config.Now, or time.Now for a zero MemoryGuard.

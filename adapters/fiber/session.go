@@ -105,6 +105,27 @@ func apply(h *fasthttp.ResponseHeader, ch cookiesession.CommitHeaders) {
 	if !ch.Vary && !ch.NoStore && len(ch.SetCookie) == 0 {
 		return
 	}
+	if len(h.PeekAll("Vary")) == 0 && len(h.PeekAll("Cache-Control")) == 0 {
+		// Nothing of the handler's to merge with (the common case): what
+		// Apply would add to an empty header, without building one.
+		if ch.Vary {
+			h.Set("Vary", "Cookie")
+		}
+		if ch.NoStore {
+			h.Set("Cache-Control", "no-store")
+		}
+	} else {
+		merge(h, ch)
+	}
+	for _, line := range ch.SetCookie {
+		h.Add(fiber.HeaderSetCookie, line) // verbatim: fasthttp keeps a Set-Cookie line as given
+	}
+}
+
+// merge adds ch's Vary and Cache-Control to the handler's own lines through
+// CommitHeaders.Apply, so that the rules live in one place.
+func merge(h *fasthttp.ResponseHeader, ch cookiesession.CommitHeaders) {
+	ch.SetCookie = nil // added verbatim by apply
 	merged := http.Header{}
 	for _, key := range commitHeaders {
 		for _, v := range h.PeekAll(key) {
@@ -112,14 +133,15 @@ func apply(h *fasthttp.ResponseHeader, ch cookiesession.CommitHeaders) {
 		}
 	}
 	ch.Apply(merged)
+	// Both deleted before either is added back: fasthttp's Del moves the
+	// last line into the deleted one's place.
 	for _, key := range commitHeaders {
 		h.Del(key)
+	}
+	for _, key := range commitHeaders {
 		for _, v := range merged[key] {
 			h.Add(key, v)
 		}
-	}
-	for _, line := range ch.SetCookie {
-		h.Add(fiber.HeaderSetCookie, line) // verbatim: fasthttp keeps a Set-Cookie line as given
 	}
 }
 
