@@ -208,9 +208,9 @@ type Config struct {
 	// ErrGuardUnavailable. Without a Guard none of this costs anything.
 	// See the README's "Guard" section.
 	Guard Guard
-	// GuardTimeout bounds every call to Guard; default 1 s. The revocation
-	// check of a MemoryGuard, answered from this process's memory without
-	// blocking, is bounded by the request's context alone.
+	// GuardTimeout bounds every call to Guard; default 1 s. A
+	// MemoryGuard, which answers from this process's memory without
+	// waiting on anything, is not given one.
 	GuardTimeout time.Duration
 	// Subject, if set (it needs Guard), returns the subject a session
 	// belongs to, such as a user ID, or "" for none: Codec.RevokeSubject

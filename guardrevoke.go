@@ -237,9 +237,8 @@ func (c *Codec) logRevocationUnchecked(ctx context.Context, err error, opened bo
 // revokedAt asks the Guard when each of keys was revoked (the zero time:
 // never) and puts the answers in at, turning a panic in the Guard into an
 // error: a Guard that fails that way cannot answer either. keys may be
-// views of the caller's stack. A MemoryGuard reads them in place and,
-// since it answers from memory without blocking, without a timeout; any
-// other Guard gets copies, within Config.GuardTimeout.
+// views of the caller's stack: a MemoryGuard reads them in place, any
+// other Guard gets copies.
 func (c *Codec) revokedAt(ctx context.Context, keys []string, at []time.Time) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -249,8 +248,8 @@ func (c *Codec) revokedAt(ctx context.Context, keys []string, at []time.Time) (e
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if mg, ok := c.guard.g.(*MemoryGuard); ok {
-		return mg.revokedAt(ctx, keys, at)
+	if c.guard.mem != nil {
+		return c.guard.mem.revokedAt(ctx, keys, at)
 	}
 	owned := make([]string, len(keys))
 	for i, k := range keys {
