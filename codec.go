@@ -209,8 +209,7 @@ type Config struct {
 	// See the README's "Guard" section.
 	Guard Guard
 	// GuardTimeout bounds every call to Guard; default 1 s. A
-	// MemoryGuard, which answers from this process's memory without
-	// waiting on anything, is not given one.
+	// *MemoryGuard, which waits only on its own lock, is not given one.
 	GuardTimeout time.Duration
 	// Subject, if set (it needs Guard), returns the subject a session
 	// belongs to, such as a user ID, or "" for none: Codec.RevokeSubject

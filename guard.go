@@ -77,8 +77,8 @@ const DefaultGuardTimeout = time.Second
 type guardConfig struct {
 	g       Guard // nil: no guard features, and no cost
 	timeout time.Duration
-	// mem is g as a *MemoryGuard, if it is one: it answers from this
-	// process's memory without blocking, so its calls need no timeout.
+	// mem is g as a *MemoryGuard, if it is one: it waits only on its
+	// own lock, so its calls need no timeout.
 	mem     *MemoryGuard
 	subject func(*Session) string
 	// failClosed is Config.RequireRevocationCheck.
@@ -120,8 +120,8 @@ func (c *Codec) setGuard(cfg Config) error {
 
 // guardContext bounds one call to the Guard by Config.GuardTimeout, so a
 // slow store never holds a request past it (nor past ctx's own deadline).
-// A MemoryGuard, which never waits on anything but its own lock, is called
-// with ctx as it is: a timer per call would cost more than the call.
+// A *MemoryGuard, which waits only on its own lock, is called with ctx as
+// it is: a timer per call would cost more than the call.
 func (c *Codec) guardContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	if ctx == nil {
 		ctx = context.Background()
