@@ -35,6 +35,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/cookiesession/cookiesession/internal/b64url"
 )
 
 // Defaults applied by NewCodec to zero Config fields.
@@ -696,7 +698,7 @@ func (c *Codec) sealLine(k *sealKey, payload []byte, now int64, bp *[]byte, line
 	n := copy(mid, tsb)
 	mid[n] = '|'
 	n++
-	b64.Encode(mid[n:], ivct)
+	b64url.Encode(mid[n:], ivct)
 	n += innerLen
 	h := k.mac()
 	h.Write(c.namePipe)
@@ -718,7 +720,7 @@ func (c *Codec) sealLine(k *sealKey, payload []byte, now int64, bp *[]byte, line
 	at := len(out)
 	out = append(append(out, k.id...), '.')
 	out = out[:at+total]
-	b64.Encode(out[at+len(k.id)+1:], mid)
+	b64url.Encode(out[at+len(k.id)+1:], mid)
 	if lineName != "" {
 		out = tail.appendTo(out)
 	}
@@ -828,27 +830,27 @@ func xorCTR(block cipher.Block, iv, dst, src, scratch []byte) {
 	subtle.XORBytes(dst, src, ks)
 }
 
-var (
-	b64       = base64.URLEncoding // securecookie's choice: padded, URL alphabet
-	b64Strict = b64.Strict()       // never changed after init, like b64
-)
+// b64 is securecookie's choice of encoding: padded, URL alphabet. Its
+// lengths are b64url's; b64url encodes and decodes, faster.
+var b64 = base64.URLEncoding
+
+// errNotCanonical is decodeStrict's refusal of anything else than the one
+// encoding of some bytes.
+var errNotCanonical = errors.New("not canonical padded base64url")
 
 // decodeStrict decodes canonical padded base64url into dst (appending; dst
 // may be nil to allocate). Unlike the base64 package alone, it rejects
-// ignored line breaks and non-zero padding bits, so each byte string has
-// exactly one encoding.
+// line breaks (which that package skips) and non-zero padding bits, so each
+// byte string has exactly one encoding.
 func decodeStrict(dst, src []byte) ([]byte, error) {
 	if len(src)%4 != 0 {
 		return nil, errors.New("length is not a multiple of 4")
 	}
 	start := len(dst)
-	dst = grow(dst, b64.DecodedLen(len(src)))
-	n, err := b64Strict.Decode(dst[start:], src)
-	if err != nil {
-		return nil, err
-	}
-	if b64.EncodedLen(n) != len(src) {
-		return nil, errors.New("line breaks in base64")
+	dst = grow(dst, b64url.DecodedLen(len(src)))
+	n, ok := b64url.Decode(dst[start:], src)
+	if !ok {
+		return nil, errNotCanonical
 	}
 	return dst[start : start+n], nil
 }

@@ -26,6 +26,7 @@ import (
 //	                              RoundTrip (reads one key), RoundTripAll (reads every key)
 //	Floor<Op>_<SIZE>              the raw primitives on the same payload bytes
 //	TightFloor<Op>_<SIZE>         the same without any allocation
+//	TightFloorStdB64RoundTrip_SMALL  TightFloor with encoding/base64 (earlier runs' floor)
 //	MiddlewareRoundTrip_<SIZE>_<impl>, MiddlewareUntouched_<impl>, MiddlewareNoop_bare
 //	KeyRotationDecode_<impl>_<key>, PayloadRoundTrip_<size>_<impl>
 //	ParallelCodecRoundTrip_SMALL_<impl>, ParallelMiddlewareRoundTrip_SMALL_<impl>,
@@ -98,6 +99,9 @@ type fixture struct {
 // benchmarks' key.
 func loose() sealer { return NewFloor(CookieName, libKey1.ID, libKey1.Secret) }
 func tight() sealer { return NewTightFloor(CookieName, libKey1.ID, libKey1.Secret) }
+
+// tightStdB64 is TightFloor with encoding/base64, the floor of earlier runs.
+func tightStdB64() sealer { return newStdB64TightFloor(CookieName, libKey1.ID, libKey1.Secret) }
 
 var (
 	fixturesMu sync.Mutex
@@ -564,6 +568,9 @@ func BenchmarkFloorRoundTrip_SMALL(b *testing.B)        { benchFloorRoundTrip(b,
 func BenchmarkTightFloorEncode_SMALL(b *testing.B)      { benchFloorEncode(b, "SMALL", tight) }
 func BenchmarkTightFloorDecode_SMALL(b *testing.B)      { benchFloorDecode(b, "SMALL", tight) }
 func BenchmarkTightFloorRoundTrip_SMALL(b *testing.B)   { benchFloorRoundTrip(b, "SMALL", tight) }
+func BenchmarkTightFloorStdB64RoundTrip_SMALL(b *testing.B) {
+	benchFloorRoundTrip(b, "SMALL", tightStdB64)
+}
 
 // The handler reads every key of SMALL, as the Go type it was set with,
 // instead of one.
@@ -1003,20 +1010,22 @@ func TestHarness(t *testing.T) {
 			}
 		}
 	}
-	// TightFloor speaks the same format as Floor, both ways.
+	// TightFloor, with either base64, speaks the same format as Floor, both
+	// ways.
 	for _, label := range []string{"SMALL", "LARGE"} {
 		f := getFixture(t, label)
-		tight := NewTightFloor(CookieName, libKey1.ID, libKey1.Secret)
-		env, err := tight.Decode(f.floorIn)
-		if err != nil {
-			t.Fatalf("%s: TightFloor cannot open the lib's cookie: %v", label, err)
-		}
-		want, _ := f.floor.Decode(f.floorIn)
-		if !bytes.Equal(env, want) {
-			t.Fatalf("%s: TightFloor and Floor open the lib's cookie differently", label)
-		}
-		if s, err := f.lib.Decode(string(tight.Encode(f.floorOut))); err != nil || !s.Has(SetKey) {
-			t.Fatalf("%s: lib cannot open TightFloor's cookie: %v", label, err)
+		for name, tight := range map[string]sealer{"TightFloor": tight(), "TightFloorStdB64": tightStdB64()} {
+			env, err := tight.Decode(f.floorIn)
+			if err != nil {
+				t.Fatalf("%s: %s cannot open the lib's cookie: %v", label, name, err)
+			}
+			want, _ := f.floor.Decode(f.floorIn)
+			if !bytes.Equal(env, want) {
+				t.Fatalf("%s: %s and Floor open the lib's cookie differently", label, name)
+			}
+			if s, err := f.lib.Decode(string(tight.Encode(f.floorOut))); err != nil || !s.Has(SetKey) {
+				t.Fatalf("%s: lib cannot open %s's cookie: %v", label, name, err)
+			}
 		}
 	}
 	// The lib's cookie is securecookie's format with NopEncoder and the

@@ -19,6 +19,7 @@ func TestFloorAllocs(t *testing.T) {
 			want float64
 		}{
 			{"TightFloor", NewTightFloor(CookieName, libKey1.ID, libKey1.Secret), 0},
+			{"TightFloorStdB64", newStdB64TightFloor(CookieName, libKey1.ID, libKey1.Secret), 0},
 			{"Floor", NewFloor(CookieName, libKey1.ID, libKey1.Secret), 2},
 		} {
 			n := testing.AllocsPerRun(100, func() {
