@@ -21,7 +21,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -675,9 +674,9 @@ func (c *Codec) seal(k *sealKey, payload []byte, now int64, bp *[]byte) (string,
 func (c *Codec) sealLine(k *sealKey, payload []byte, now int64, bp *[]byte, lineName string, maxAge int64) (sealOut, error) {
 	var ts [20]byte
 	tsb := strconv.AppendInt(ts[:0], now, 10)
-	innerLen := b64.EncodedLen(aesBlock + len(payload))
+	innerLen := b64url.EncodedLen(aesBlock + len(payload))
 	midLen := len(tsb) + 1 + innerLen + 1 + macLen
-	total := len(k.id) + 1 + b64.EncodedLen(midLen)
+	total := len(k.id) + 1 + b64url.EncodedLen(midLen)
 	if c.cookiesFor(total) == 0 {
 		return sealOut{}, &sessionError{kind: ErrTooLarge, reason: fmt.Sprintf("cookie would be %d bytes, limit %d", len(c.name)+1+total, c.capacity())}
 	}
@@ -739,7 +738,7 @@ func unseal(k *sealKey, namePipe []byte, value string, bp *[]byte, v1 *sealKey) 
 	// Scratch: the value's decoding (mid), and the decoding of mid's inner
 	// part, shorter than mid. The value itself is only read, in place.
 	n := len(value)
-	buf := grow((*bp)[:0], 2*b64.DecodedLen(n)+ctrScratch)
+	buf := grow((*bp)[:0], 2*b64url.DecodedLen(n)+ctrScratch)
 	*bp = buf
 	src := unsafe.Slice(unsafe.StringData(value), n) // read-only: base64 never writes its source
 	mid, err := decodeStrict(buf[:0], src)
@@ -829,10 +828,6 @@ func xorCTR(block cipher.Block, iv, dst, src, scratch []byte) {
 	}
 	subtle.XORBytes(dst, src, ks)
 }
-
-// b64 is securecookie's choice of encoding: padded, URL alphabet. Its
-// lengths are b64url's; b64url encodes and decodes, faster.
-var b64 = base64.URLEncoding
 
 // errNotCanonical is decodeStrict's refusal of anything else than the one
 // encoding of some bytes.

@@ -1,6 +1,10 @@
 package cookiesession
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/cookiesession/cookiesession/internal/b64url"
+)
 
 // Size returns how many bytes of cookies, counted over name=value as
 // Config.MaxLength is, the session would take if it were sealed now: 0 for
@@ -75,8 +79,8 @@ func (c *Codec) emptyPayloadLen(s *Session) int {
 // now.
 func (c *Codec) sealedLen(p int, now int64) int {
 	ts := len(strconv.FormatInt(now, 10))
-	mid := ts + 1 + b64.EncodedLen(aesBlock+p) + 1 + macLen
-	return len(c.keys.PrimaryID()) + 1 + b64.EncodedLen(mid)
+	mid := ts + 1 + b64url.EncodedLen(aesBlock+p) + 1 + macLen
+	return len(c.keys.PrimaryID()) + 1 + b64url.EncodedLen(mid)
 }
 
 // cookieBytes is the name=value bytes of the cookies that carry a sealed

@@ -30,10 +30,12 @@ var charPairs = func() (t [4096]uint16) {
 func EncodedLen(n int) int { return (n + 2) / 3 * 4 }
 
 // Encode writes the encoding of src to dst, as
-// base64.URLEncoding.Encode(dst, src) does. dst must hold EncodedLen(len(src))
-// bytes; Encode panics if it does not.
+// base64.URLEncoding.Encode(dst, src) does. It panics, having written
+// nothing, if len(dst) < EncodedLen(len(src)).
 func Encode(dst, src []byte) {
-	_ = dst[:EncodedLen(len(src))] // the documented panic, before any write
+	if len(dst) < EncodedLen(len(src)) {
+		panic("b64url: Encode into a short dst")
+	}
 	// 12 bytes per step, read as two overlapping 8-byte words: 6 bytes of
 	// each, 48 bits, are 4 pairs.
 	for len(src) >= 14 && len(dst) >= 16 {
@@ -43,6 +45,8 @@ func Encode(dst, src []byte) {
 		binary.LittleEndian.PutUint64(dst[8:], eight(w))
 		src, dst = src[12:], dst[16:]
 	}
+	// 6 bytes per step, read as one 8-byte word: 2 bytes more than it
+	// encodes must be there to be read.
 	for len(src) >= 8 && len(dst) >= 8 {
 		binary.LittleEndian.PutUint64(dst, eight(binary.BigEndian.Uint64(src)))
 		src, dst = src[6:], dst[8:]
@@ -102,15 +106,18 @@ func DecodedLen(n int) int { return n / 4 * 3 }
 // Decode decodes src, canonical padded base64url, into dst and returns the
 // number of bytes written, as base64.URLEncoding.Strict().Decode would,
 // with two more refusals: a length that is not a multiple of 4, and any
-// byte outside the alphabet, line breaks included (the base64 package
-// skips those). So each byte string has exactly one encoding that Decode
-// accepts. dst must hold DecodedLen(len(src)) bytes; on false, what Decode
-// wrote to dst is garbage.
+// byte other than the alphabet and the final padding, line breaks included
+// (the base64 package skips those). So each byte string has exactly one
+// encoding that Decode accepts. On false, what Decode wrote to dst is
+// garbage. It panics, having written nothing, if
+// len(dst) < DecodedLen(len(src)).
 func Decode(dst, src []byte) (int, bool) {
+	if len(dst) < DecodedLen(len(src)) {
+		panic("b64url: Decode into a short dst")
+	}
 	if len(src)%4 != 0 {
 		return 0, false
 	}
-	_ = dst[:DecodedLen(len(src))] // panics here, before any write, if dst is short
 	pairs := pairMap()
 	n := 0
 	// 8 characters per step into 6 bytes, stored as an 8-byte word whose
