@@ -137,7 +137,7 @@ func (c *Codec) guardRevoked(ctx context.Context, st *state) error {
 	// that might keep them.
 	var room [2][guardKeyRoom]byte
 	var keys [2]string
-	keys[0] = bytesString(c.appendGuardKey(room[0][:0], "sid", string(st.id[:])))
+	keys[0] = bytesString(c.appendSessionKey(room[0][:0], st.id))
 	n := 1
 	if c.guard.subject != nil {
 		view := &Session{c: c, state: *st}
@@ -146,7 +146,7 @@ func (c *Codec) guardRevoked(ctx context.Context, st *state) error {
 			return err
 		}
 		if sub != "" {
-			keys[1] = bytesString(c.appendGuardKey(room[1][:0], "subject", sub))
+			keys[1] = bytesString(c.appendSubjectKey(room[1][:0], sub))
 			n = 2
 		}
 		*st = view.state // keeps any values Subject decoded
@@ -280,12 +280,24 @@ func (c *Codec) callSubject(view *Session) (sub string, err error) {
 	return c.guard.subject(view), nil
 }
 
+// sessionKey and subjectKey are the Guard keys that revoke a session ID and
+// a subject's sessions; the append forms build them into dst.
 func (c *Codec) sessionKey(id [sessionIDLen]byte) string {
-	return c.guardKey("sid", string(id[:]))
+	var out [guardKeyRoom]byte
+	return string(c.appendSessionKey(out[:0], id))
+}
+
+func (c *Codec) appendSessionKey(dst []byte, id [sessionIDLen]byte) []byte {
+	return c.appendGuardKey(dst, "sid", string(id[:]))
 }
 
 func (c *Codec) subjectKey(subject string) string {
-	return c.guardKey("subject", subject)
+	var out [guardKeyRoom]byte
+	return string(c.appendSubjectKey(out[:0], subject))
+}
+
+func (c *Codec) appendSubjectKey(dst []byte, subject string) []byte {
+	return c.appendGuardKey(dst, "subject", subject)
 }
 
 // secondsDuration converts seconds to a Duration, saturating.

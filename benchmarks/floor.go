@@ -55,8 +55,8 @@ const (
 // the timestamp, on payload bytes that are already msgpack, into buffers
 // that are reused. It does no msgpack work and no validation beyond the MAC,
 // so no implementation of the format can beat it by much. Its base64 is the
-// library's own (internal/b64url, about twice encoding/base64's speed), so
-// that the floor stays below the library. Its CTR is the
+// library's own (internal/b64url, faster than encoding/base64), so that the
+// floor stays below the library. Its CTR is the
 // standard library's cipher.NewCTR, which allocates an object per call (two
 // per round trip; TestFloorAllocs counts them). A Floor is not safe for
 // concurrent use.
