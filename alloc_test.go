@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 type allocUserID int64
@@ -170,6 +171,31 @@ func TestRoundTripAllocs(t *testing.T) {
 	})
 	if decode != 1 || trip != 2 {
 		t.Errorf("Decode: %v allocations, want 1; round trip: %v, want 2", decode, trip)
+	}
+}
+
+// TestSmallBlockSize: BENCHMARKS.md explains the SMALL round trip's bytes
+// by the block Decode fills for it: the Session (296 B), 8 entries and a
+// 256-byte plaintext buffer, 1,000 B in the 1,024-byte size class. A change
+// to any of them changes those figures: update the document with it.
+func TestSmallBlockSize(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("the figures are for 64-bit machines")
+	}
+	if n := unsafe.Sizeof(Session{}); n != 296 {
+		t.Errorf("a Session takes %d bytes, BENCHMARKS.md says 296", n)
+	}
+	if n := unsafe.Sizeof(block[Session, [8]entry, [256]byte]{}); n != 1000 {
+		t.Errorf("the SMALL block takes %d bytes, BENCHMARKS.md says 1,000 (size class 1,024)", n)
+	}
+	c, _ := newTestCodec(t, Config{})
+	s := c.New()
+	allocFillSmall(s)
+	s = mustDecode(t, c, mustEncode(t, c, s))
+	// That SMALL gets that block: room for 8 entries, and a plaintext of
+	// 128 to 256 bytes (roomBytes included) in the 256-byte buffer.
+	if cap(s.entries) != 8 || cap(s.arena) < roomBytes || cap(s.arena) > 256-128+roomBytes {
+		t.Errorf("SMALL opened into %d entries and %d spare bytes, want the [8]entry, [256]byte block", cap(s.entries), cap(s.arena))
 	}
 }
 
